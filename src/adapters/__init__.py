@@ -1,0 +1,1 @@
+"""Adapters: implementations of commerce_core's ports, one package per technology."""

@@ -1,0 +1,1 @@
+"""The embedded adapters: everything in process memory, with the semantics of the real stores."""

@@ -1,0 +1,183 @@
+"""The in-memory unit of work: copies in, checked and written back atomically at commit.
+
+Each transaction works on private copies (an identity map per transaction). At commit every
+changed aggregate is checked against the version it was read at, stock deltas are checked against
+the stored figures with the same guard as the SQL statement, and only when every check passes is
+anything written. None of these steps awaits anything that suspends, so under asyncio the check and
+the write form one atomic step, like a database transaction.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from adapters.memory.repositories import (
+    MemoryNotificationRepository,
+    MemoryOrderRepository,
+    MemoryPaymentRepository,
+    MemoryProductRepository,
+    MemoryReservationRepository,
+    MemoryStockRepository,
+    MemoryUserRepository,
+    Tracked,
+    private_copy,
+)
+from adapters.memory.store import MemoryStore, OutboxRow
+from commerce_core.catalog.model import Product
+from commerce_core.identity.model import User
+from commerce_core.inventory.model import Stock
+from commerce_core.ordering.model import Order
+from commerce_core.shared.errors import (
+    ConcurrencyConflict,
+    DuplicateSku,
+    EmailTaken,
+    InsufficientStock,
+)
+from commerce_core.shared.events import Event
+from commerce_core.shared.unit_of_work import AlreadyProcessed, UnitOfWorkBase
+
+
+class MemoryUnitOfWork(UnitOfWorkBase):
+    def __init__(self, store: MemoryStore) -> None:
+        super().__init__()
+        self._store = store
+        self._tracked: dict[int, Tracked] = {}
+        self.users = MemoryUserRepository(store, self._register)
+        self.products = MemoryProductRepository(store, self._register)
+        self.stock = MemoryStockRepository(store, self._register)
+        self.reservations = MemoryReservationRepository(store, self._register)
+        self.orders = MemoryOrderRepository(store, self._register)
+        self.payments = MemoryPaymentRepository(store, self._register)
+        self.notifications = MemoryNotificationRepository(store, self._register)
+        self._repositories = (
+            self.users, self.products, self.stock, self.reservations, self.orders,
+            self.payments, self.notifications,
+        )
+        self._writes: list[Tracked] = []
+        self._stock_writes: list[tuple[Stock, int, int, int]] = []
+        self._outbox: list[Event] = []
+        self._inbox: tuple[str, str] | None = None
+
+    def _register(self, tracked: Tracked) -> None:
+        self._tracked[id(tracked.aggregate)] = tracked
+        self.track(tracked.aggregate)
+
+    async def _begin(self) -> None:
+        self._tracked = {}
+        for repository in self._repositories:
+            repository.begin()
+        self._reset_staging()
+
+    def _reset_staging(self) -> None:
+        self._writes, self._stock_writes, self._outbox, self._inbox = [], [], [], None
+
+    async def _flush(self) -> None:
+        writes: list[Tracked] = []
+        stock_writes: list[tuple[Stock, int, int, int]] = []
+        for tracked in self._tracked.values():
+            aggregate = tracked.aggregate
+            if isinstance(aggregate, Stock):
+                staged = self._check_stock(tracked)
+                if staged is not None:
+                    stock_writes.append(staged)
+            elif tracked.is_new or tracked.is_dirty():
+                self._check_row(tracked)
+                writes.append(tracked)
+        # Every check passed: hand the figures the store will hold to the aggregates.
+        for stock, on_hand, reserved, version in stock_writes:
+            stock.stored_as(on_hand, reserved, version)
+        self._writes, self._stock_writes = writes, stock_writes
+
+    def _check_row(self, tracked: Tracked) -> None:
+        table = self._store.table(tracked.table)
+        key = tracked.key
+        if tracked.is_new:
+            aggregate = tracked.aggregate
+            if isinstance(aggregate, User) and aggregate.email in self._store.user_ids_by_email:
+                raise EmailTaken(f"{aggregate.email} is already registered", field="email")
+            if isinstance(aggregate, Product) and aggregate.sku in self._store.product_ids_by_sku:
+                raise DuplicateSku(f"sku {aggregate.sku!r} exists", field="sku")
+            if key in table:
+                raise ConcurrencyConflict(f"{tracked.table} {key} was created concurrently")
+            return
+        stored: Any = table.get(key)
+        if stored is None or stored.version != tracked.loaded_version:
+            raise ConcurrencyConflict(f"{tracked.table} {key} changed since it was read")
+
+    def _check_stock(self, tracked: Tracked) -> tuple[Stock, int, int, int] | None:
+        stock = tracked.aggregate
+        assert isinstance(stock, Stock)
+        movements = stock.pending_movements
+        d_on_hand = sum(m.delta_on_hand for m in movements)
+        d_reserved = sum(m.delta_reserved for m in movements)
+        stored = self._store.stock.get(stock.product_id)
+        if tracked.is_new:
+            if stored is not None:
+                raise ConcurrencyConflict(f"stock {stock.product_id} was created concurrently")
+            return stock, d_on_hand, d_reserved, 1
+        if stored is None:
+            raise ConcurrencyConflict(f"stock {stock.product_id} vanished")
+        threshold_changed = stored.low_stock_threshold != stock.low_stock_threshold
+        if not movements and not threshold_changed:
+            return None
+        on_hand, reserved = stored.on_hand + d_on_hand, stored.reserved + d_reserved
+        # The guard of the SQL statement: never a negative `available`, never negative `reserved`.
+        if on_hand - reserved < 0 or reserved < 0:
+            raise InsufficientStock(
+                f"product {stock.product_id}: the change would leave {on_hand - reserved} available",
+                product_id=stock.product_id,
+                requested=-(d_on_hand - d_reserved),
+                available=stored.available,
+            )
+        return stock, on_hand, reserved, stored.version + 1
+
+    async def _write_outbox(self, events: list[Event]) -> None:
+        self._outbox = events
+
+    async def _inbox_contains(self, consumer: str, message_id: str) -> bool:
+        return (consumer, message_id) in self._store.inbox
+
+    async def _inbox_add(self, consumer: str, message_id: str) -> None:
+        if (consumer, message_id) in self._store.inbox:
+            raise AlreadyProcessed((consumer, message_id))
+        self._inbox = (consumer, message_id)
+
+    async def _commit(self) -> None:
+        store = self._store
+        for tracked in self._writes:
+            aggregate: Any = tracked.aggregate
+            aggregate.version = (tracked.loaded_version or 0) + 1
+            store.table(tracked.table)[tracked.key] = private_copy(aggregate)
+            if tracked.is_new:
+                self._index_new(aggregate)
+            tracked.committed()
+        for stock, *_ in self._stock_writes:
+            copy = private_copy(stock)
+            store.stock[stock.product_id] = copy
+            store.movements[stock.product_id].extend(stock.take_movements())
+            self._tracked[id(stock)].committed()
+        if self._inbox is not None:
+            store.inbox.add(self._inbox)
+        now = time.monotonic()
+        for event in self._outbox:
+            store.outbox[event.message_id] = OutboxRow(event, now)
+        self._reset_staging()
+
+    def _index_new(self, aggregate: object) -> None:
+        store = self._store
+        if isinstance(aggregate, User):
+            store.user_ids_by_email[aggregate.email] = aggregate.id
+        elif isinstance(aggregate, Product):
+            store.product_ids_by_sku[aggregate.sku] = aggregate.id
+        elif isinstance(aggregate, Order):
+            store.order_ids_by_user[aggregate.user_id].append(aggregate.id)
+
+    async def _rollback(self) -> None:
+        # Nothing reached the store; forget the copies and what was staged.
+        self._tracked = {}
+        self._reset_staging()
+
+    def __iter__(self) -> Iterator[Tracked]:  # pragma: no cover - debugging aid
+        return iter(self._tracked.values())

@@ -1,0 +1,1 @@
+"""Cart: what a customer means to buy, validated against the catalog."""

@@ -1,0 +1,1 @@
+"""Inventory: stock per product, the movement log, and reservations held for orders."""

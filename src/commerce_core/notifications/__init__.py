@@ -1,0 +1,1 @@
+"""Notifications: what the customer is told, recorded with its delivery status."""

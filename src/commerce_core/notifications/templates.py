@@ -1,0 +1,61 @@
+"""One template per event: a subject and a plain-text body."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from attrs import frozen
+
+from commerce_core.identity.events import UserRegistered
+from commerce_core.ordering.events import OrderCancelled, OrderConfirmed
+from commerce_core.shared.events import Event
+
+CANCEL_REASONS = {
+    "out_of_stock": "an item ran out of stock",
+    "payment_declined": "the payment was declined",
+    "reservation_expired": "the payment did not complete in time",
+    "customer_cancelled": "you cancelled it",
+    "admin_cancelled": "the shop cancelled it",
+}
+
+
+@frozen
+class Rendered:
+    template: str
+    subject: str
+    body: str
+
+
+def _welcome(event: UserRegistered, name: str) -> Rendered:
+    return Rendered(
+        "welcome", "Welcome!", f"Hello {name},\n\nyour account is ready. Happy shopping!\n"
+    )
+
+
+def _confirmed(event: OrderConfirmed, name: str) -> Rendered:
+    return Rendered(
+        "order_confirmed",
+        f"Order {event.order_id} confirmed",
+        f"Hello {name},\n\nwe received your payment of {event.total} {event.currency} "
+        f"and your order {event.order_id} is confirmed.\n",
+    )
+
+
+def _cancelled(event: OrderCancelled, name: str) -> Rendered:
+    why = CANCEL_REASONS.get(event.reason, event.reason)
+    return Rendered(
+        "order_cancelled",
+        f"Order {event.order_id} cancelled",
+        f"Hello {name},\n\nyour order {event.order_id} was cancelled because {why}.\n",
+    )
+
+
+TEMPLATES: dict[type[Event], Callable[..., Rendered]] = {
+    UserRegistered: _welcome,
+    OrderConfirmed: _confirmed,
+    OrderCancelled: _cancelled,
+}
+
+
+def render(event: Event, name: str) -> Rendered:
+    return TEMPLATES[type(event)](event, name)

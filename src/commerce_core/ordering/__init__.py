@@ -1,0 +1,1 @@
+"""Ordering: orders, their state machine and the checkout saga's coordination."""

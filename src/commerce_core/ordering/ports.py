@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from typing import Protocol
+
+from commerce_core.ordering.model import Order
+
+
+class OrderRepository(Protocol):
+    def add(self, order: Order) -> None: ...
+
+    async def get(self, order_id: str) -> Order | None:
+        """The order with its lines, in one or two round trips."""
+        ...
+
+    async def list_for_user(
+        self, user_id: str, *, offset: int, limit: int
+    ) -> tuple[list[Order], int]:
+        """Newest first, and the total count."""
+        ...

@@ -1,0 +1,1 @@
+"""The shared kernel: errors, money, events, aggregates and the ports every context uses."""

@@ -1,0 +1,50 @@
+"""Domain events: immutable facts, past tense, carrying the envelope of CONTRACT.md.
+
+Every event has a unique ``message_id``, the ``occurred_at`` of the change, a ``correlation_id`` (the
+order id within a saga, else the id of the aggregate) and a schema ``version``. The wire format and
+the routing key (the class name in snake case) are derived from the class, not kept by hand.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import datetime
+from typing import ClassVar
+
+from attrs import field, frozen
+
+_CAMEL_BOUNDARY = re.compile(r"(?<!^)(?=[A-Z])")
+
+
+def new_message_id() -> str:
+    return uuid.uuid4().hex
+
+
+@frozen(kw_only=True)
+class Event:
+    version: ClassVar[int] = 1
+
+    occurred_at: datetime
+    correlation_id: str
+    message_id: str = field(factory=new_message_id)
+
+    @classmethod
+    def event_name(cls) -> str:
+        return cls.__name__
+
+    @classmethod
+    def routing_key(cls) -> str:
+        return _CAMEL_BOUNDARY.sub("_", cls.__name__).lower()
+
+
+class Command:
+    """Marker base for commands: imperative requests that exactly one handler serves."""
+
+    __slots__ = ()
+
+
+class Query:
+    """Marker base for queries: reads that change nothing; exactly one handler serves each."""
+
+    __slots__ = ()

@@ -1,0 +1,155 @@
+"""The message bus: one handler per command or query, any number per event.
+
+Handlers are plain async functions whose keyword parameters name their dependencies; the bus binds
+them once at start (``uow`` is a fresh unit of work per call). Events that a commit produced are
+dispatched after it; each event handler runs in its own unit of work bound to the message, so the
+inbox makes a second delivery a no-op. A handler that loses an optimistic-concurrency race is
+retried with fresh state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import Any, Protocol
+
+from commerce_core.shared.errors import ConcurrencyConflict, TransientError
+from commerce_core.shared.events import Event
+from commerce_core.shared.unit_of_work import AlreadyProcessed, UnitOfWork
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[..., Awaitable[Any]]
+Observer = Callable[[Event], None]
+
+
+class Outbox(Protocol):
+    """The relay's view of the outbox (writing happens inside the unit of work's commit)."""
+
+    async def pending(self, *, limit: int, min_age_s: float) -> list[Event]:
+        """Events not yet delivered, oldest first, written at least ``min_age_s`` ago."""
+        ...
+
+    async def mark_delivered(self, message_ids: list[str]) -> None: ...
+
+    async def backlog(self) -> int: ...
+
+
+class UnknownMessage(LookupError):
+    pass
+
+
+class _Bound:
+    """A handler with its dependencies resolved; ``uow`` comes fresh from the factory."""
+
+    __slots__ = ("consumer", "fn", "needs_uow", "static")
+
+    def __init__(self, fn: Handler, dependencies: Mapping[str, Any]) -> None:
+        params = list(inspect.signature(fn).parameters)[1:]
+        missing = [p for p in params if p != "uow" and p not in dependencies]
+        if missing:
+            raise TypeError(f"{fn.__qualname__} needs {missing}, which the bus was not given")
+        self.fn = fn
+        self.needs_uow = "uow" in params
+        self.static = {p: dependencies[p] for p in params if p != "uow"}
+        self.consumer = f"{fn.__module__.removeprefix('commerce_core.')}.{fn.__qualname__}"
+
+
+class MessageBus:
+    def __init__(
+        self,
+        *,
+        uow_factory: Callable[[], UnitOfWork],
+        command_handlers: Mapping[type, Handler],
+        event_handlers: Mapping[type[Event], Iterable[Handler]],
+        dependencies: Mapping[str, Any],
+        outbox: Outbox | None = None,
+        dispatch_inline: bool = True,
+        max_attempts: int = 8,
+    ) -> None:
+        self._uow_factory = uow_factory
+        self._commands = {t: _Bound(h, dependencies) for t, h in command_handlers.items()}
+        self._events = {
+            t: [_Bound(h, dependencies) for h in hs] for t, hs in event_handlers.items()
+        }
+        self._outbox = outbox
+        self.dispatch_inline = dispatch_inline
+        self._max_attempts = max_attempts
+        self._observers: list[Observer] = []
+
+    # -- public ------------------------------------------------------------------------------
+
+    async def handle(self, message: object) -> Any:
+        """Runs the command's (or query's) handler, then the events its commits raised."""
+        bound = self._commands.get(type(message))
+        if bound is None:
+            raise UnknownMessage(type(message).__name__)
+        uow = self._uow_factory()
+        try:
+            return await self._with_retries(bound, message, uow)
+        finally:
+            # Even a handler that failed after a commit raised events that must flow.
+            if self.dispatch_inline:
+                await self.dispatch(uow.collect_new_events())
+
+    async def dispatch(self, events: Iterable[Event]) -> None:
+        """Delivers events and the events their handlers raise, breadth first."""
+        queue = deque(events)
+        delivered: list[str] = []
+        while queue:
+            event = queue.popleft()
+            raised, ok = await self.deliver(event)
+            queue.extend(raised)
+            if ok:
+                delivered.append(event.message_id)
+        if delivered and self._outbox is not None:
+            await self._outbox.mark_delivered(delivered)
+
+    async def deliver(self, event: Event) -> tuple[list[Event], bool]:
+        """Runs every handler of one event; returns the events they raised and whether all of
+        them succeeded (a failed one leaves the event in the outbox for the relay)."""
+        raised: list[Event] = []
+        ok = True
+        for bound in self._events.get(type(event), ()):
+            uow = self._uow_factory()
+            uow.handling(bound.consumer, event.message_id)
+            try:
+                await self._with_retries(bound, event, uow)
+            except AlreadyProcessed:
+                pass
+            except Exception:
+                ok = False
+                log.exception("%s failed on %s %s", bound.consumer, type(event).__name__,
+                              event.message_id)
+            raised.extend(uow.collect_new_events())
+        for observer in self._observers:
+            observer(event)
+        return raised, ok
+
+    def observe(self, observer: Observer) -> Callable[[], None]:
+        """Calls ``observer`` with every event delivered in this process; returns an unsubscribe."""
+        self._observers.append(observer)
+        return lambda: self._observers.remove(observer)
+
+    def handlers_of(self, event_type: type[Event]) -> list[str]:
+        return [b.consumer for b in self._events.get(event_type, ())]
+
+    # -- internals ---------------------------------------------------------------------------
+
+    async def _with_retries(self, bound: _Bound, message: object, uow: UnitOfWork) -> Any:
+        kwargs = bound.static
+        for attempt in range(1, self._max_attempts + 1):
+            if bound.needs_uow:
+                kwargs = {**bound.static, "uow": uow}
+            try:
+                return await bound.fn(message, **kwargs)
+            except (ConcurrencyConflict, TransientError) as error:
+                if attempt == self._max_attempts:
+                    raise
+                log.debug("%s retries after %s (attempt %d)", bound.consumer, error, attempt)
+                # Yield so the transaction that won can finish; back off a little more each time.
+                await asyncio.sleep(0 if attempt < 3 else 0.001 * 2**attempt)
+        raise AssertionError("unreachable")

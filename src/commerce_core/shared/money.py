@@ -1,0 +1,87 @@
+"""Money: a Decimal amount and an ISO 4217 currency code, never a float."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from attrs import frozen
+
+from commerce_core.shared.errors import CurrencyMismatch, InvalidMoney
+
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+_MINOR_UNITS = {"JPY": 0, "KRW": 0, "CLP": 0, "ISK": 0, "BHD": 3, "KWD": 3, "JOD": 3, "TND": 3}
+
+
+def minor_units(currency: str) -> int:
+    return _MINOR_UNITS.get(currency, 2)
+
+
+def _to_decimal(value: Any) -> Decimal:
+    if isinstance(value, bool) or isinstance(value, float):
+        # A float has already lost the cents; refuse it rather than guess.
+        raise InvalidMoney("amount must be a decimal string or integer, not a float")
+    try:
+        amount = Decimal(value) if not isinstance(value, Decimal) else value
+    except (InvalidOperation, TypeError, ValueError):
+        raise InvalidMoney(f"not a decimal amount: {value!r}") from None
+    if not amount.is_finite():
+        raise InvalidMoney("amount must be finite")
+    return amount
+
+
+@frozen(order=False)
+class Money:
+    amount: Decimal
+    currency: str
+
+    def __attrs_post_init__(self) -> None:
+        if not isinstance(self.currency, str) or not _CURRENCY.match(self.currency):
+            raise InvalidMoney(f"not an ISO 4217 currency code: {self.currency!r}")
+        amount = _to_decimal(self.amount)
+        exponent = amount.as_tuple().exponent
+        if isinstance(exponent, int) and -exponent > minor_units(self.currency):
+            raise InvalidMoney(
+                f"{self.currency} has {minor_units(self.currency)} decimal places: {amount}"
+            )
+        if abs(amount) >= Decimal("1e12"):
+            raise InvalidMoney("amount too large")
+        quantum = Decimal(1).scaleb(-minor_units(self.currency))
+        object.__setattr__(self, "amount", amount.quantize(quantum))
+
+    @classmethod
+    def of(cls, amount: Any, currency: str) -> Money:
+        return cls(_to_decimal(amount), currency)
+
+    @classmethod
+    def zero(cls, currency: str) -> Money:
+        return cls(Decimal(0), currency)
+
+    def _same_currency(self, other: Money) -> None:
+        if self.currency != other.currency:
+            raise CurrencyMismatch(f"{self.currency} and {other.currency}")
+
+    def __add__(self, other: Money) -> Money:
+        self._same_currency(other)
+        return Money(self.amount + other.amount, self.currency)
+
+    def __sub__(self, other: Money) -> Money:
+        self._same_currency(other)
+        return Money(self.amount - other.amount, self.currency)
+
+    def __mul__(self, factor: int) -> Money:
+        if not isinstance(factor, int) or isinstance(factor, bool):
+            raise InvalidMoney("money is multiplied by whole quantities only")
+        return Money(self.amount * factor, self.currency)
+
+    def __lt__(self, other: Money) -> bool:
+        self._same_currency(other)
+        return self.amount < other.amount
+
+    @property
+    def is_negative(self) -> bool:
+        return self.amount < 0
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.currency}"

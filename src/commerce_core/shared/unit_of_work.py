@@ -1,0 +1,152 @@
+"""The unit of work: one transaction, the aggregates it saw, and the events they raised.
+
+``async with uow:`` opens a transaction and rolls it back on exit unless ``await uow.commit()`` ran.
+On commit the aggregates are written, their events go to the outbox in the same transaction, and
+when the unit of work handles a message, the inbox row ``(consumer, message_id)`` too. The events
+of every commit wait in ``collect_new_events()`` for the message bus.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import TYPE_CHECKING, Protocol, Self
+
+from commerce_core.shared.aggregate import Aggregate
+from commerce_core.shared.events import Event
+
+if TYPE_CHECKING:
+    from commerce_core.catalog.ports import ProductRepository
+    from commerce_core.identity.ports import UserRepository
+    from commerce_core.inventory.ports import ReservationRepository, StockRepository
+    from commerce_core.notifications.ports import NotificationRepository
+    from commerce_core.ordering.ports import OrderRepository
+    from commerce_core.payments.ports import PaymentRepository
+
+
+class AlreadyProcessed(Exception):
+    """The inbox holds this (consumer, message_id): the message was handled before."""
+
+
+class UnitOfWork(Protocol):
+    users: UserRepository
+    products: ProductRepository
+    stock: StockRepository
+    reservations: ReservationRepository
+    orders: OrderRepository
+    payments: PaymentRepository
+    notifications: NotificationRepository
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    async def commit(self) -> None: ...
+
+    async def rollback(self) -> None: ...
+
+    def handling(self, consumer: str, message_id: str) -> None:
+        """Binds the unit of work to a message: its first commit records it in the inbox, and a
+        message already there makes the next ``async with`` raise AlreadyProcessed."""
+        ...
+
+    def collect_new_events(self) -> list[Event]: ...
+
+
+class UnitOfWorkBase:
+    """The bookkeeping every adapter shares; subclasses do the storage-specific steps."""
+
+    def __init__(self) -> None:
+        self._seen: list[Aggregate] = []
+        self._committed_events: list[Event] = []
+        self._message: tuple[str, str] | None = None
+        self._inbox_checked = False
+        self._inbox_written = False
+        self._committed = False
+
+    # -- storage-specific steps ---------------------------------------------------------------
+
+    async def _begin(self) -> None:
+        raise NotImplementedError
+
+    async def _flush(self) -> None:
+        """Writes the tracked aggregates (not yet durable); raises on a guard or version clash."""
+        raise NotImplementedError
+
+    async def _write_outbox(self, events: list[Event]) -> None:
+        raise NotImplementedError
+
+    async def _inbox_contains(self, consumer: str, message_id: str) -> bool:
+        raise NotImplementedError
+
+    async def _inbox_add(self, consumer: str, message_id: str) -> None:
+        """Raises AlreadyProcessed when a concurrent delivery recorded it first."""
+        raise NotImplementedError
+
+    async def _commit(self) -> None:
+        raise NotImplementedError
+
+    async def _rollback(self) -> None:
+        raise NotImplementedError
+
+    async def _close(self) -> None:
+        """Releases the connection; called on every exit."""
+
+    # -- the protocol -------------------------------------------------------------------------
+
+    def track(self, aggregate: Aggregate) -> None:
+        self._seen.append(aggregate)
+
+    def handling(self, consumer: str, message_id: str) -> None:
+        self._message = (consumer, message_id)
+        self._inbox_checked = self._inbox_written = False
+
+    async def __aenter__(self) -> Self:
+        self._seen = []
+        self._committed = False
+        await self._begin()
+        if self._message is not None and not self._inbox_checked:
+            self._inbox_checked = True
+            if await self._inbox_contains(*self._message):
+                await self._rollback()
+                await self._close()
+                raise AlreadyProcessed(self._message)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if not self._committed:
+                await self._rollback()
+        finally:
+            self._seen = []
+            await self._close()
+
+    async def commit(self) -> None:
+        await self._flush()
+        events: list[Event] = []
+        for aggregate in self._seen:
+            events.extend(aggregate.pull_events())
+        if self._message is not None and not self._inbox_written:
+            await self._inbox_add(*self._message)
+        if events:
+            await self._write_outbox(events)
+        await self._commit()
+        self._committed = True
+        self._inbox_written = self._inbox_written or self._message is not None
+        self._committed_events.extend(events)
+
+    async def rollback(self) -> None:
+        await self._rollback()
+
+    def collect_new_events(self) -> list[Event]:
+        events, self._committed_events = self._committed_events, []
+        return events

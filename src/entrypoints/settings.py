@@ -1,0 +1,77 @@
+"""Settings from ``COMMERCE_*`` environment variables (CONTRACT.md)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from datetime import timedelta
+
+from attrs import field, frozen
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./commerce.db"
+MEMORY_URL = "memory://"
+
+
+class SettingsError(ValueError):
+    """A setting has a value the program cannot use; the message names it."""
+
+
+def _optional(value: str | None) -> str | None:
+    return value.strip() or None if value else None
+
+
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be an integer, not {raw!r}") from None
+    if value <= 0:
+        raise SettingsError(f"{name} must be positive, not {value}")
+    return value
+
+
+@frozen(kw_only=True)
+class Settings:
+    database_url: str = MEMORY_URL
+    replica_urls: tuple[str, ...] = ()
+    redis_url: str | None = None
+    amqp_url: str | None = None
+    elasticsearch_url: str | None = None
+    clickhouse_url: str | None = None
+    jwt_secret: str | None = field(default=None, repr=False)
+    checkout_wait_ms: int = 2000
+    reservation_ttl_s: int = 900
+    payment_timeout_s: float = 30.0
+    sweep_interval_s: float = 5.0
+    relay_interval_s: float = 1.0
+
+    @property
+    def is_memory(self) -> bool:
+        return self.database_url == MEMORY_URL
+
+    @property
+    def reservation_ttl(self) -> timedelta:
+        return timedelta(seconds=self.reservation_ttl_s)
+
+    @property
+    def payment_timeout(self) -> timedelta:
+        return timedelta(seconds=self.payment_timeout_s)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        replicas = env.get("COMMERCE_DATABASE_REPLICA_URLS", "")
+        return cls(
+            database_url=_optional(env.get("COMMERCE_DATABASE_URL")) or DEFAULT_DATABASE_URL,
+            replica_urls=tuple(u.strip() for u in replicas.split(",") if u.strip()),
+            redis_url=_optional(env.get("COMMERCE_REDIS_URL")),
+            amqp_url=_optional(env.get("COMMERCE_AMQP_URL")),
+            elasticsearch_url=_optional(env.get("COMMERCE_ELASTICSEARCH_URL")),
+            clickhouse_url=_optional(env.get("COMMERCE_CLICKHOUSE_URL")),
+            jwt_secret=_optional(env.get("COMMERCE_JWT_SECRET")),
+            checkout_wait_ms=_positive_int(env, "COMMERCE_CHECKOUT_WAIT_MS", 2000),
+            reservation_ttl_s=_positive_int(env, "COMMERCE_RESERVATION_TTL_S", 900),
+        )

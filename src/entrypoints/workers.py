@@ -1,0 +1,39 @@
+"""Background loops: the reservation sweeper and the outbox relay (in process)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from commerce_core.ordering.commands import ExpireReservations
+from commerce_core.shared.messagebus import MessageBus, Outbox
+
+log = logging.getLogger(__name__)
+
+
+async def run_sweeper(bus: MessageBus, *, interval_s: float) -> None:
+    while True:
+        try:
+            await bus.handle(ExpireReservations())
+        except Exception:  # one bad sweep must not stop the next
+            log.exception("reservation sweep failed")
+        await asyncio.sleep(interval_s)
+
+
+async def relay_once(outbox: Outbox, bus: MessageBus, *, min_age_s: float, limit: int = 500) -> int:
+    """Delivers events whose fast-path delivery did not finish (a crash, a failed handler)."""
+    events = await outbox.pending(limit=limit, min_age_s=min_age_s)
+    if events:
+        await bus.dispatch(events)
+    return len(events)
+
+
+async def run_relay(outbox: Outbox, bus: MessageBus, *, interval_s: float) -> None:
+    while True:
+        try:
+            # Rows younger than a few intervals are most likely still on their fast path.
+            while await relay_once(outbox, bus, min_age_s=interval_s * 5) == 500:
+                pass
+        except Exception:
+            log.exception("outbox relay failed")
+        await asyncio.sleep(interval_s)
