@@ -13,8 +13,10 @@ from typing import Any
 from dependency_injector import containers, providers
 
 from adapters.memory.carts import MemoryCartRepository
+from adapters.memory.idempotency import MemoryIdempotencyStore
 from adapters.memory.notifier import RecordingNotifier
 from adapters.memory.outbox import MemoryOutbox
+from adapters.memory.sessions import MemoryRateLimiter, MemoryRefreshTokenStore
 from adapters.memory.store import MemoryStore
 from adapters.memory.unit_of_work import MemoryUnitOfWork
 from adapters.payments.sandbox import SandboxGateway
@@ -55,6 +57,9 @@ class Container(containers.DeclarativeContainer):
     uow = providers.Factory(MemoryUnitOfWork, store=memory_store)
     outbox = providers.Singleton(MemoryOutbox, store=memory_store)
     carts = providers.Singleton(MemoryCartRepository)
+    idempotency = providers.Singleton(MemoryIdempotencyStore)
+    refresh_tokens = providers.Singleton(MemoryRefreshTokenStore)
+    rate_limiter = providers.Singleton(MemoryRateLimiter)
 
     hasher = providers.Singleton(Argon2PasswordHasher)
     jwt_secret = providers.Callable(lambda s: s.jwt_secret or secrets.token_urlsafe(48), settings)
