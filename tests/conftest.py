@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from adapters.security.passwords import Argon2PasswordHasher
 from adapters.system import ManualClock
 from entrypoints.container import Container, build_container
 from entrypoints.embedded import Shop, open_shop
@@ -39,6 +40,8 @@ def settings() -> Settings:
 def container(settings: Settings, clock: ManualClock) -> Container:
     container = build_container(settings)
     container.clock.override(clock)
+    # OWASP parameters cost ~40 ms a hash; tests use the same code with the cheapest parameters.
+    container.hasher.override(Argon2PasswordHasher(time_cost=1, memory_cost=64))
     return container
 
 
