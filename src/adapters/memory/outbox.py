@@ -14,7 +14,7 @@ class MemoryOutbox:
 
     async def pending(self, *, limit: int, min_age_s: float) -> list[Event]:
         cutoff = time.monotonic() - min_age_s
-        events = []
+        events: list[Event] = []
         for row in self._store.outbox.values():
             if row.written_at > cutoff or len(events) >= limit:
                 break

@@ -126,7 +126,8 @@ class MemoryUnitOfWork(UnitOfWorkBase):
         # The guard of the SQL statement: never a negative `available`, never negative `reserved`.
         if on_hand - reserved < 0 or reserved < 0:
             raise InsufficientStock(
-                f"product {stock.product_id}: the change would leave {on_hand - reserved} available",
+                f"product {stock.product_id}: the change would leave "
+                f"{on_hand - reserved} available",
                 product_id=stock.product_id,
                 requested=-(d_on_hand - d_reserved),
                 available=stored.available,

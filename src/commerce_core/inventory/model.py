@@ -13,6 +13,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from attrs import define, field, frozen
 
@@ -73,6 +74,10 @@ class Stock(Aggregate):
     reserved: int
     low_stock_threshold: int
     version: int = field(default=0, kw_only=True)
+    if TYPE_CHECKING:  # transient, not attrs fields: set by changes, consumed at commit
+        _movements: list[Movement]
+        _changed_at: datetime | None
+        _delta_available: int
 
     @property
     def available(self) -> int:
@@ -142,7 +147,12 @@ class Stock(Aggregate):
         self.low_stock_threshold = threshold
 
     def _move(
-        self, d_on_hand: int, d_reserved: int, reason: MovementReason, ref: str | None, now: datetime
+        self,
+        d_on_hand: int,
+        d_reserved: int,
+        reason: MovementReason,
+        ref: str | None,
+        now: datetime,
     ) -> None:
         self.on_hand += d_on_hand
         self.reserved += d_reserved

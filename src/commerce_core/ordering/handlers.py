@@ -75,7 +75,9 @@ async def _owned_order(uow: UnitOfWork, order_id: str, user_id: str, as_admin: b
 async def cancel_order(command: CancelOrder, uow: UnitOfWork, clock: Clock) -> Order:
     async with uow:
         order = await _owned_order(uow, command.order_id, command.requested_by, command.as_admin)
-        reason = CancelReason.ADMIN_CANCELLED if command.as_admin else CancelReason.CUSTOMER_CANCELLED
+        reason = (
+            CancelReason.ADMIN_CANCELLED if command.as_admin else CancelReason.CUSTOMER_CANCELLED
+        )
         order.cancel(clock.now(), reason)
         await uow.commit()
     return order

@@ -1,8 +1,8 @@
 """Domain events: immutable facts, past tense, carrying the envelope of CONTRACT.md.
 
-Every event has a unique ``message_id``, the ``occurred_at`` of the change, a ``correlation_id`` (the
-order id within a saga, else the id of the aggregate) and a schema ``version``. The wire format and
-the routing key (the class name in snake case) are derived from the class, not kept by hand.
+Every event has a unique ``message_id``, the ``occurred_at`` of the change, a ``correlation_id``
+(the order id within a saga, else the id of the aggregate) and a schema ``version``. The wire
+format and the routing key (the class name in snake case) derive from the class, not kept by hand.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ def minor_units(currency: str) -> int:
 
 
 def _to_decimal(value: Any) -> Decimal:
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, bool | float):
         # A float has already lost the cents; refuse it rather than guess.
         raise InvalidMoney("amount must be a decimal string or integer, not a float")
     try:
