@@ -1,0 +1,70 @@
+"""Throughput of the whole checkout saga in the embedded (in-memory) mode.
+
+One saga is what a customer triggers with "add to cart" and "checkout": the order, the
+reservation, the charge, the confirmation, the committed stock and the confirmation notice, all
+in process before ``handle`` returns. Users and products are created outside the timed part.
+
+    python -m pytest benchmarks --benchmark-only
+
+Set COMMERCE_BENCH_MIN_SAGAS_PER_S to make a run fail below a throughput (off by default: the
+figure depends on the machine).
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from decimal import Decimal
+from typing import Any
+
+from commerce_core.cart.commands import AddToCart
+from commerce_core.catalog.commands import CreateProduct
+from commerce_core.identity.commands import RegisterUser
+from commerce_core.ordering.commands import Checkout
+from commerce_core.ordering.model import OrderStatus
+
+SAGAS_PER_ROUND = 500
+ROUNDS = 20
+WARMUP_ROUNDS = 2
+
+
+def test_checkout_saga_throughput(benchmark: Any, loop_shop: Any) -> None:
+    customers = [
+        loop_shop.handle(RegisterUser(f"bench{n}@example.com", "correct horse", f"B{n}")).id
+        for n in range(10)
+    ]
+    total_sagas = SAGAS_PER_ROUND * (ROUNDS + WARMUP_ROUNDS)
+    product = loop_shop.handle(
+        CreateProduct(
+            sku="BENCH-1", name="Bench widget", description="", category="bench",
+            price=Decimal("9.99"), currency="EUR", stock=total_sagas + 1000,
+        )
+    )
+    handle = loop_shop.shop.handle
+
+    async def sagas() -> None:
+        for n in range(SAGAS_PER_ROUND):
+            user_id = customers[n % len(customers)]
+            await handle(AddToCart(user_id, product.id, 1))
+            await handle(Checkout(user_id=user_id, payment_token="tok_visa"))
+
+    benchmark.pedantic(
+        loop_shop.timed(sagas), rounds=ROUNDS, iterations=1, warmup_rounds=WARMUP_ROUNDS
+    )
+
+    store = loop_shop.container.memory_store()
+    statuses = Counter(order.status for order in store.orders.values())
+    assert statuses == {OrderStatus.CONFIRMED: total_sagas}
+    sent = Counter(m.subject.split()[0] for m in loop_shop.container.notifier().sent)
+    assert sent["Order"] == total_sagas  # one confirmation per saga
+    assert loop_shop.container.gateway().charged_twice() == []
+
+    per_second = SAGAS_PER_ROUND / benchmark.stats.stats.mean
+    best = SAGAS_PER_ROUND / benchmark.stats.stats.min
+    benchmark.extra_info["sagas_per_round"] = SAGAS_PER_ROUND
+    benchmark.extra_info["sagas_per_second_mean"] = round(per_second)
+    benchmark.extra_info["sagas_per_second_best"] = round(best)
+    print(f"\ncheckout saga: {per_second:,.0f} sagas/s (mean), {best:,.0f} sagas/s (best round)")
+    floor = os.environ.get("COMMERCE_BENCH_MIN_SAGAS_PER_S")
+    if floor:
+        assert per_second >= float(floor), f"{per_second:.0f} sagas/s is below {floor}"
