@@ -34,7 +34,8 @@ from commerce_core.inventory.model import (
     Stock,
     check_quantity,
 )
-from commerce_core.ordering.commands import CancelOrder
+from commerce_core.ordering.commands import CancelOrder, ExpireReservations
+from commerce_core.shared import errors
 from commerce_core.shared.errors import (
     IllegalTransition,
     InsufficientStock,
@@ -74,6 +75,49 @@ def test_reserve_refuses_a_quantity_outside_1_to_1000(clock, quantity):
     with pytest.raises(InvalidQuantity):
         stock.reserve(quantity, "o1", clock.now())
     assert stock.reserved == 0
+
+
+# The codes the edges map to answers; they are part of the contract and must not drift.
+ERROR_CODES = [
+    (errors.InvalidQuantity, "invalid_quantity", errors.InvalidInput),
+    (errors.InvalidMoney, "invalid_money", errors.InvalidInput),
+    (errors.CurrencyMismatch, "currency_mismatch", errors.InvalidInput),
+    (errors.InvalidEmail, "invalid_email", errors.InvalidInput),
+    (errors.WeakPassword, "weak_password", errors.InvalidInput),
+    (errors.InvalidProduct, "invalid_product", errors.InvalidInput),
+    (errors.InvalidAdjustment, "invalid_adjustment", errors.InvalidInput),
+    (errors.UnknownProduct, "unknown_product", errors.NotFound),
+    (errors.OrderNotFound, "order_not_found", errors.NotFound),
+    (errors.UserNotFound, "user_not_found", errors.NotFound),
+    (errors.CartItemNotFound, "cart_item_not_found", errors.NotFound),
+    (errors.StockNotFound, "stock_not_found", errors.NotFound),
+    (errors.InsufficientStock, "insufficient_stock", errors.Conflict),
+    (errors.IllegalTransition, "illegal_transition", errors.Conflict),
+    (errors.EmailTaken, "email_taken", errors.Conflict),
+    (errors.DuplicateSku, "duplicate_sku", errors.Conflict),
+    (errors.EmptyCart, "empty_cart", errors.Conflict),
+    (errors.ConcurrencyConflict, "concurrency_conflict", errors.Conflict),
+    (errors.ProductUnavailable, "product_unavailable", errors.Conflict),
+    (errors.InvalidCredentials, "invalid_credentials", errors.Unauthorized),
+    (errors.InvalidToken, "invalid_token", errors.Unauthorized),
+    (errors.PermissionDenied, "permission_denied", errors.Forbidden),
+]
+
+
+@pytest.mark.parametrize(("error", "code", "family"), ERROR_CODES, ids=lambda v: str(v))
+def test_each_error_class_carries_its_stable_code_and_family(error, code, family):
+    raised = error("some detail", extra=1)
+
+    assert error.code == raised.code == code
+    assert isinstance(raised, family)
+    assert raised.detail == "some detail"
+    assert error().detail == error.title
+    assert raised.context["extra"] == 1
+
+
+def test_error_codes_are_unique():
+    codes = [code for _, code, _ in ERROR_CODES]
+    assert len(codes) == len(set(codes))
 
 
 # -- the stock aggregate -----------------------------------------------------------------------
@@ -231,6 +275,21 @@ async def test_on_hand_always_equals_the_sum_of_the_movement_log(shop, clock, se
     assert {m.reference for m in movements if m.reason is MovementReason.ORDER} >= {
         kept.id, cancelled.id
     }
+
+
+async def test_an_expired_reservation_is_released_with_the_expiry_reason(shop, clock, settings):
+    customer = await a_customer(shop)
+    product = await a_product(shop, stock=5)
+    order = await place_order(shop, customer, [(product, 2)], token="tok_timeout")
+
+    clock.advance(settings.reservation_ttl)
+    await shop.handle(ExpireReservations())
+
+    last = (await movements_of(shop, product.id))[-1]
+    assert (last.delta_on_hand, last.delta_reserved, last.reason, last.reference) == (
+        0, -2, MovementReason.EXPIRY, order.id
+    )
+    assert (await stock_of(shop, product.id)).available == 5
 
 
 async def test_list_movements_is_oldest_first_and_limited(shop):
