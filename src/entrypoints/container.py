@@ -6,8 +6,10 @@ override providers (``container.gateway.override(...)``) before the first use.
 
 from __future__ import annotations
 
+import os
 import secrets
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from dependency_injector import containers, providers
@@ -24,9 +26,52 @@ from adapters.security.passwords import Argon2PasswordHasher
 from adapters.security.tokens import JwtTokenIssuer
 from adapters.system import SystemClock, Uuid7Generator
 from commerce_core.handlers import command_handlers, event_handlers
+from commerce_core.identity.auth import LoginThrottle
 from commerce_core.shared.messagebus import MessageBus, Outbox
 from commerce_core.shared.unit_of_work import UnitOfWork
 from entrypoints.settings import Settings, SettingsError
+
+
+SECRET_FILE_SUFFIX = ".jwt-secret"
+
+
+def sqlite_file(database_url: str) -> Path | None:
+    """The file of a SQLite URL (``sqlite+aiosqlite:///./shop.db``), None for anything else."""
+    scheme, _, rest = database_url.partition("://")
+    if not scheme.startswith("sqlite") or not rest.startswith("/"):
+        return None
+    path = rest[1:].split("?", 1)[0]
+    if not path or path == ":memory:":
+        return None
+    return Path(path)
+
+
+def jwt_secret_for(settings: Settings) -> str:
+    """COMMERCE_JWT_SECRET, else a secret generated once and kept beside the SQLite file (so
+    tokens survive a restart), else one per process (memory mode)."""
+    if settings.jwt_secret:
+        return settings.jwt_secret
+    database = sqlite_file(settings.database_url)
+    if database is None:
+        return secrets.token_urlsafe(48)
+    secret_file = database.with_name(database.name + SECRET_FILE_SUFFIX)
+    if not secret_file.exists():
+        # Written aside and linked into place, so two processes starting at once agree on one.
+        secret_file.parent.mkdir(parents=True, exist_ok=True)
+        draft = secret_file.with_name(f"{secret_file.name}.{os.getpid()}.tmp")
+        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_urlsafe(48) + "\n")
+        try:
+            os.link(draft, secret_file)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink(missing_ok=True)
+    secret = secret_file.read_text().strip()
+    if len(secret) < 32:
+        raise SettingsError(f"{secret_file} holds no usable JWT secret")
+    return secret
 
 
 def build_bus(
@@ -60,9 +105,10 @@ class Container(containers.DeclarativeContainer):
     idempotency = providers.Singleton(MemoryIdempotencyStore)
     refresh_tokens = providers.Singleton(MemoryRefreshTokenStore)
     rate_limiter = providers.Singleton(MemoryRateLimiter)
+    login_throttle = providers.Singleton(LoginThrottle)
 
     hasher = providers.Singleton(Argon2PasswordHasher)
-    jwt_secret = providers.Callable(lambda s: s.jwt_secret or secrets.token_urlsafe(48), settings)
+    jwt_secret = providers.Singleton(jwt_secret_for, settings)
     tokens = providers.Singleton(JwtTokenIssuer, secret=jwt_secret, clock=clock)
     gateway = providers.Singleton(SandboxGateway)
     notifier = providers.Singleton(RecordingNotifier)
@@ -78,6 +124,10 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
         ids=ids,
         hasher=hasher,
+        tokens=tokens,
+        refresh_tokens=refresh_tokens,
+        rate_limiter=rate_limiter,
+        login_throttle=login_throttle,
         carts=carts,
         gateway=gateway,
         notifier=notifier,

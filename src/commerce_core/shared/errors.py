@@ -184,3 +184,27 @@ class PermissionDenied(Forbidden):
 class ProductUnavailable(Conflict):
     code = "product_unavailable"
     title = "A product in the cart is no longer sold"
+
+
+# -- throttling and idempotency ------------------------------------------------------------------
+
+
+class TooManyAttempts(DomainError):
+    """Too many attempts in the window; ``retry_after`` says how many seconds to wait."""
+
+    code = "too_many_attempts"
+    title = "Too many attempts"
+
+    def __init__(self, detail: str = "", *, retry_after: int = 1, **context: Any) -> None:
+        super().__init__(detail, **context)
+        self.retry_after = max(1, int(retry_after))
+
+
+class RequestInFlight(Conflict):
+    code = "request_in_flight"
+    title = "A request with this Idempotency-Key is still being processed"
+
+
+class IdempotencyKeyReused(InvalidInput):
+    code = "idempotency_key_reused"
+    title = "This Idempotency-Key was used with another request body"

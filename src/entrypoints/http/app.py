@@ -1,0 +1,107 @@
+"""The Starlette application: ``create_app(container)``.
+
+The lifespan opens the container's resources, starts the in-process workers when no broker is
+configured, and closes everything in reverse on the way out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from importlib import metadata
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
+
+from entrypoints.container import Container
+from entrypoints.http import (
+    auth_routes,
+    cart_routes,
+    catalog_routes,
+    inventory_routes,
+    ops_routes,
+    order_routes,
+)
+from entrypoints.http.checkout import HybridCheckout
+from entrypoints.http.openapi import openapi_document
+from entrypoints.http.outcomes import OrderOutcomes
+from entrypoints.http.problems import EXCEPTION_HANDLERS
+from entrypoints.http.routing import Operation, routes
+from entrypoints.workers import run_relay, run_sweeper
+
+OPERATIONS: list[Operation] = [
+    *auth_routes.OPERATIONS,
+    *catalog_routes.OPERATIONS,
+    *cart_routes.OPERATIONS,
+    *order_routes.OPERATIONS,
+    *inventory_routes.OPERATIONS,
+    *ops_routes.OPERATIONS,
+]
+SHUTDOWN_GRACE_S = 2.0
+
+
+def _version() -> str:
+    try:
+        return metadata.version("commerce-core")
+    except metadata.PackageNotFoundError:
+        return "0.0.0"
+
+
+def create_app(container: Container) -> Starlette:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        init = container.init_resources()
+        if init is not None:
+            await init
+        settings = container.settings()
+        bus = container.bus()
+        outcomes = OrderOutcomes()
+        stop_listening = outcomes.attach(bus)
+        checkout = HybridCheckout(bus, outcomes, container.ids(),
+                                  wait_s=settings.checkout_wait_ms / 1000)
+        state = app.state
+        state.bus, state.outcomes, state.checkout = bus, outcomes, checkout
+        state.tokens, state.idempotency, state.clock = (
+            container.tokens(), container.idempotency(), container.clock()
+        )
+        workers: list[asyncio.Task[None]] = []
+        if not settings.amqp_url:
+            workers = [
+                asyncio.create_task(run_sweeper(bus, interval_s=settings.sweep_interval_s)),
+                asyncio.create_task(
+                    run_relay(container.outbox(), bus, interval_s=settings.relay_interval_s)
+                ),
+            ]
+        try:
+            yield
+        finally:
+            await checkout.drain(SHUTDOWN_GRACE_S)
+            for worker in workers:
+                worker.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
+            stop_listening()
+            shutdown = container.shutdown_resources()
+            if shutdown is not None:
+                await shutdown
+
+    app = Starlette(
+        routes=routes(OPERATIONS),
+        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        middleware=[Middleware(GZipMiddleware, minimum_size=4096)],
+        lifespan=lifespan,
+    )
+    # "/products/" is not "/products": answer 404 rather than redirect.
+    app.router.redirect_slashes = False
+    app.state.openapi = ops_routes.openapi_bytes(openapi_document(OPERATIONS, version=_version()))
+    app.state.container = container
+    return app
+
+
+def app_from_env() -> Starlette:
+    """For ``uvicorn --factory entrypoints.http.app:app_from_env``."""
+    from entrypoints.container import build_container
+    from entrypoints.settings import Settings
+
+    return create_app(build_container(Settings.from_env()))
