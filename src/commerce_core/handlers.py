@@ -7,6 +7,7 @@ from typing import Any
 
 from commerce_core.cart import handlers as cart
 from commerce_core.catalog import handlers as catalog
+from commerce_core.catalog import search_handlers as search
 from commerce_core.identity import auth
 from commerce_core.identity import handlers as identity
 from commerce_core.inventory import handlers as inventory
@@ -16,7 +17,7 @@ from commerce_core.payments import handlers as payments
 from commerce_core.shared.events import Event
 
 _CONTEXTS_WITH_COMMANDS = (identity, auth, catalog, cart, ordering, inventory)
-_CONTEXTS_WITH_EVENTS = (catalog, inventory, ordering, payments, notifications)
+_CONTEXTS_WITH_EVENTS = (catalog, search, inventory, ordering, payments, notifications)
 
 
 def command_handlers() -> dict[type, Callable[..., Any]]:

@@ -14,6 +14,7 @@ from typing import Any
 
 from dependency_injector import containers, providers
 
+from adapters.memory.cache import MemoryCache
 from adapters.memory.carts import MemoryCartRepository
 from adapters.memory.idempotency import MemoryIdempotencyStore
 from adapters.memory.notifier import RecordingNotifier
@@ -22,6 +23,7 @@ from adapters.memory.sessions import MemoryRateLimiter, MemoryRefreshTokenStore
 from adapters.memory.store import MemoryStore
 from adapters.memory.unit_of_work import MemoryUnitOfWork
 from adapters.payments.sandbox import SandboxGateway
+from adapters.search.memory import MemorySearchIndex
 from adapters.security.passwords import Argon2PasswordHasher
 from adapters.security.tokens import JwtTokenIssuer
 from adapters.system import SystemClock, Uuid7Generator
@@ -105,6 +107,8 @@ class Container(containers.DeclarativeContainer):
     idempotency = providers.Singleton(MemoryIdempotencyStore)
     refresh_tokens = providers.Singleton(MemoryRefreshTokenStore)
     rate_limiter = providers.Singleton(MemoryRateLimiter)
+    search = providers.Singleton(MemorySearchIndex)
+    cache = providers.Singleton(MemoryCache)
     login_throttle = providers.Singleton(LoginThrottle)
 
     hasher = providers.Singleton(Argon2PasswordHasher)
@@ -129,6 +133,8 @@ class Container(containers.DeclarativeContainer):
         rate_limiter=rate_limiter,
         login_throttle=login_throttle,
         carts=carts,
+        search=search,
+        cache=cache,
         gateway=gateway,
         notifier=notifier,
         reservation_ttl=reservation_ttl,

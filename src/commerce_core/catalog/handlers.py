@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import copy
+
 from commerce_core.catalog.commands import (
     CreateProduct,
     DeactivateProduct,
@@ -8,8 +10,16 @@ from commerce_core.catalog.commands import (
     UpdateProduct,
 )
 from commerce_core.catalog.model import Product
-from commerce_core.catalog.ports import SORTS, ProductFilter, ProductPage
+from commerce_core.catalog.ports import SORTS, ProductPage
+from commerce_core.catalog.search import SearchIndex, SearchQuery, SearchResult
+from commerce_core.catalog.search_handlers import (
+    PRODUCT_TTL_S,
+    SEARCH_TTL_S,
+    product_key,
+    search_key,
+)
 from commerce_core.inventory.events import StockUpdated
+from commerce_core.shared.cache import Cache
 from commerce_core.shared.errors import DuplicateSku, InvalidInput, UnknownProduct
 from commerce_core.shared.money import Money
 from commerce_core.shared.ports import Clock, IdGenerator
@@ -73,23 +83,29 @@ async def deactivate_product(command: DeactivateProduct, uow: UnitOfWork, clock:
         await uow.commit()
 
 
-async def get_product(query: GetProduct, uow: UnitOfWork) -> Product:
-    async with uow:
-        product = await uow.products.get(query.product_id)
+async def get_product(query: GetProduct, uow: UnitOfWork, cache: Cache) -> Product:
+    product: Product | None = await cache.get(product_key(query.product_id))
+    if product is None:
+        async with uow:
+            product = await uow.products.get(query.product_id)
+        if product is not None:
+            await cache.set(product_key(query.product_id), product, ttl_s=PRODUCT_TTL_S)
     if product is None or not (product.active or query.include_inactive):
         raise UnknownProduct()
-    return product
+    return copy.copy(product)  # the caller's copy: the cached one stays as stored
 
 
-async def list_products(query: ListProducts, uow: UnitOfWork) -> ProductPage:
+async def list_products(
+    query: ListProducts, uow: UnitOfWork, search: SearchIndex, cache: Cache
+) -> ProductPage:
     if query.sort not in SORTS:
         raise InvalidInput(f"sort must be one of {', '.join(SORTS)}", field="sort")
     if query.page < 1:
         raise InvalidInput("page starts at 1", field="page")
     if not 1 <= query.page_size <= MAX_PAGE_SIZE:
         raise InvalidInput(f"page_size must be 1 to {MAX_PAGE_SIZE}", field="page_size")
-    criteria = ProductFilter(
-        text=query.text.strip() if query.text and query.text.strip() else None,
+    search_query = SearchQuery(
+        text=query.text,
         category=query.category,
         min_price=query.min_price,
         max_price=query.max_price,
@@ -98,8 +114,16 @@ async def list_products(query: ListProducts, uow: UnitOfWork) -> ProductPage:
         offset=(query.page - 1) * query.page_size,
         limit=query.page_size,
     )
+    key = search_key(search_query)
+    result: SearchResult | None = await cache.get(key)
+    if result is None:
+        result = await search.query(search_query)
+        await cache.set(key, result, ttl_s=SEARCH_TTL_S)
     async with uow:
-        return await uow.products.search(criteria)
+        found = await uow.products.get_many(result.ids)
+    # The index may lag the catalog by an event: never show what the catalog no longer lists.
+    items = tuple(found[i] for i in result.ids if i in found and found[i].active)
+    return ProductPage(items, result.total, result.facets)
 
 
 async def mirror_stock_level(event: StockUpdated, uow: UnitOfWork) -> None:

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Protocol
 
-from attrs import frozen
+from attrs import field, frozen
 
 from commerce_core.catalog.model import Product
 
@@ -27,6 +27,7 @@ class ProductFilter:
 class ProductPage:
     items: tuple[Product, ...]
     total: int
+    facets: Mapping[str, int] = field(factory=dict)  # matches per category (search only)
 
 
 class ProductRepository(Protocol):

@@ -1,0 +1,1 @@
+"""Elasticsearch adapters (the official async client)."""

@@ -1,0 +1,313 @@
+"""PostgreSQL full-text search.
+
+``search_documents.document`` is a weighted tsvector (name A, sku and category B, description C)
+under a GIN index, built with the ``commerce_search`` configuration: 'simple' with unaccent when
+the extension exists. Text is also folded in Python before it reaches the database, so the
+results are the same where unaccent is missing. A query is parsed into plain words in Python and
+sent as ``'word':* & ...`` (prefix matching), never as tsquery syntax from the shopper. When
+nothing matches, words absent from the vocabulary (``search_terms``, under a pg_trgm index) are
+widened to the known words one edit away: a one-letter typo still finds the product.
+The schema lives in :func:`schema_statements`, which the migration and the tests both run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import bindparam, text
+from sqlalchemy.dialects.postgresql import ARRAY, TEXT
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from commerce_core.catalog.search import (
+    SearchDocument,
+    SearchQuery,
+    SearchResult,
+    clean,
+    fold,
+    words_of,
+)
+from commerce_core.shared.money import minor_units
+
+CONFIG = "commerce_search"
+TYPO_CANDIDATES = 8
+
+_STATEMENTS = (
+    "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+    """DO $$ BEGIN
+        IF EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'unaccent') THEN
+            CREATE EXTENSION IF NOT EXISTS unaccent;
+        END IF;
+    END $$""",
+    f"""DO $$ BEGIN
+        IF NOT EXISTS (SELECT 1 FROM pg_ts_config WHERE cfgname = '{CONFIG}') THEN
+            CREATE TEXT SEARCH CONFIGURATION {CONFIG} (COPY = simple);
+            IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'unaccent') THEN
+                ALTER TEXT SEARCH CONFIGURATION {CONFIG}
+                    ALTER MAPPING FOR hword, hword_part, word WITH unaccent, simple;
+            END IF;
+        END IF;
+    END $$""",
+    """CREATE TABLE IF NOT EXISTS search_documents (
+        product_id text PRIMARY KEY,
+        sku text NOT NULL,
+        name text NOT NULL,
+        description text NOT NULL,
+        category text NOT NULL,
+        category_key text NOT NULL,
+        name_key text NOT NULL,
+        price numeric(18, 4) NOT NULL,
+        currency text NOT NULL,
+        in_stock boolean NOT NULL,
+        created_at timestamptz NOT NULL,
+        document tsvector NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS ix_search_documents_document ON search_documents"
+    " USING gin (document)",
+    "CREATE INDEX IF NOT EXISTS ix_search_documents_category ON search_documents"
+    " (category_key, category)",
+    "CREATE INDEX IF NOT EXISTS ix_search_documents_price ON search_documents (price)",
+    "CREATE INDEX IF NOT EXISTS ix_search_documents_created ON search_documents (created_at)",
+    "CREATE INDEX IF NOT EXISTS ix_search_documents_name ON search_documents (name_key)",
+    'CREATE TABLE IF NOT EXISTS search_terms (word text COLLATE "C" PRIMARY KEY)',
+    "CREATE INDEX IF NOT EXISTS ix_search_terms_trgm ON search_terms USING gin (word gin_trgm_ops)",
+)
+
+
+def schema_statements() -> list[str]:
+    """The DDL of the search schema, idempotent; the alembic revision runs exactly this."""
+    return list(_STATEMENTS)
+
+
+def drop_statements() -> list[str]:
+    return [
+        "DROP TABLE IF EXISTS search_terms",
+        "DROP TABLE IF EXISTS search_documents",
+        f"DROP TEXT SEARCH CONFIGURATION IF EXISTS {CONFIG}",
+    ]
+
+
+async def create_schema(engine: AsyncEngine) -> None:
+    async with engine.begin() as conn:
+        for statement in schema_statements():
+            await conn.execute(text(statement))
+
+
+def _folded(value: str) -> str:
+    return " ".join(words_of(value))
+
+
+_UPSERT = text(
+    f"""INSERT INTO search_documents AS d (product_id, sku, name, description, category,
+        category_key, name_key, price, currency, in_stock, created_at, document)
+    VALUES (:product_id, :sku, :name, :description, :category, :category_key, :name_key,
+        :price, :currency, :in_stock, :created_at,
+        setweight(to_tsvector('{CONFIG}', :name_words), 'A')
+        || setweight(to_tsvector('{CONFIG}', :extra_words), 'B')
+        || setweight(to_tsvector('{CONFIG}', :description_words), 'C'))
+    ON CONFLICT (product_id) DO UPDATE SET sku = excluded.sku, name = excluded.name,
+        description = excluded.description, category = excluded.category,
+        category_key = excluded.category_key, name_key = excluded.name_key,
+        price = excluded.price, currency = excluded.currency, in_stock = excluded.in_stock,
+        created_at = excluded.created_at, document = excluded.document"""
+)
+
+_ADD_TERMS = text(
+    "INSERT INTO search_terms (word) SELECT DISTINCT unnest(:words) ON CONFLICT DO NOTHING"
+).bindparams(bindparam("words", type_=ARRAY(TEXT)))
+
+_ORDER = {
+    "relevance": "ts_rank(d.document, q.query) DESC, d.created_at DESC, d.product_id",
+    "price": "d.price, d.name_key, d.product_id",
+    "-price": "d.price DESC, d.name_key, d.product_id",
+    "name": "d.name_key, d.product_id",
+    "newest": "d.created_at DESC, d.product_id",
+}
+
+
+def tsquery_text(alternatives: Sequence[Sequence[str]]) -> str:
+    """``('a':* | 'b') & ...`` from plain words (letters and digits only, so quoting is safe)."""
+    groups = []
+    for words in alternatives:
+        terms = " | ".join(f"'{w}':*" for w in words if "'" not in w and "\\" not in w)
+        groups.append(f"({terms})")
+    return " & ".join(groups)
+
+
+def one_edit_apart(a: str, b: str) -> bool:
+    """Damerau-Levenshtein distance at most 1 (a swap of neighbours counts as one typo)."""
+    if a == b:
+        return True
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diffs = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+        if len(diffs) == 1:
+            return True
+        return (
+            len(diffs) == 2 and diffs[1] == diffs[0] + 1
+            and a[diffs[0]] == b[diffs[1]] and a[diffs[1]] == b[diffs[0]]
+        )
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
+
+
+class PostgresFtsSearchIndex:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def index(self, documents: Iterable[SearchDocument]) -> None:
+        rows = []
+        terms: set[str] = set()
+        for d in documents:
+            extra = f"{d.sku} {d.category}"
+            rows.append({
+                "product_id": d.product_id,
+                "sku": clean(d.sku),
+                "name": clean(d.name),
+                "description": clean(d.description),
+                "category": clean(d.category),
+                "category_key": fold(clean(d.category)).strip(),
+                "name_key": fold(clean(d.name)),
+                "price": d.price,
+                "currency": d.currency,
+                "in_stock": d.in_stock,
+                "created_at": d.created_at,
+                "name_words": _folded(d.name),
+                "extra_words": _folded(extra),
+                "description_words": _folded(d.description),
+            })
+            terms.update(words_of(f"{d.name} {d.description} {extra}"))
+        if not rows:
+            return
+        async with self._engine.begin() as conn:
+            await conn.execute(_UPSERT, rows)
+            await conn.execute(_ADD_TERMS, {"words": sorted(terms)})
+
+    async def remove(self, product_id: str) -> None:
+        # The vocabulary keeps the product's words: a stale term only widens a typo search.
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                text("DELETE FROM search_documents WHERE product_id = :p"), {"p": product_id}
+            )
+
+    async def documents(self) -> dict[str, SearchDocument]:
+        async with self._engine.connect() as conn:
+            result = await conn.execute(
+                text(
+                    "SELECT product_id, sku, name, description, category, price, currency,"
+                    " in_stock, created_at FROM search_documents"
+                )
+            )
+            return {
+                row.product_id: SearchDocument(
+                    product_id=row.product_id,
+                    sku=row.sku,
+                    name=row.name,
+                    description=row.description,
+                    category=row.category,
+                    price=Decimal(row.price).quantize(
+                        Decimal(1).scaleb(-minor_units(row.currency))
+                    ),
+                    currency=row.currency,
+                    in_stock=row.in_stock,
+                    created_at=row.created_at,
+                )
+                for row in result
+            }
+
+    async def query(self, query: SearchQuery) -> SearchResult:
+        words = query.words
+        async with self._engine.connect() as conn:
+            result = await self._run(conn, query, [[w] for w in words])
+            if result.total == 0 and words:
+                widened = await self._widen(conn, words)
+                if widened is not None:
+                    result = await self._run(conn, query, widened)
+            return result
+
+    async def _widen(
+        self, conn: AsyncConnection, words: Sequence[str]
+    ) -> list[list[str]] | None:
+        """Each word that no indexed word starts with, with the known words one typo away."""
+        alternatives: list[list[str]] = []
+        changed = False
+        for word in words:
+            known = await conn.scalar(
+                text("SELECT EXISTS (SELECT 1 FROM search_terms WHERE word LIKE :prefix)"),
+                {"prefix": word + "%"},
+            )
+            if known:
+                alternatives.append([word])
+                continue
+            # A low threshold: a short word loses most of its trigrams to one typo.
+            await conn.execute(text("SELECT set_limit(0.2)"))
+            candidates = await conn.scalars(
+                text(
+                    "SELECT word FROM search_terms WHERE word % :w"
+                    " ORDER BY word <-> :w LIMIT :n"
+                ),
+                {"w": word, "n": TYPO_CANDIDATES * 4},
+            )
+            close = [
+                c for c in candidates
+                if one_edit_apart(word, c) or one_edit_apart(word, c[: len(word)])
+            ][:TYPO_CANDIDATES]
+            if not close:
+                return None
+            alternatives.append(close)
+            changed = True
+        return alternatives if changed else None
+
+    async def _run(
+        self, conn: AsyncConnection, query: SearchQuery, alternatives: Sequence[Sequence[str]]
+    ) -> SearchResult:
+        params: dict[str, Any] = {}
+        conditions: list[str] = []
+        if alternatives:
+            source = (
+                f"search_documents d, to_tsquery('{CONFIG}', :tsquery) AS q(query)"
+            )
+            conditions.append("d.document @@ q.query")
+            params["tsquery"] = tsquery_text(alternatives)
+        else:
+            source = "search_documents d"
+        if query.min_price is not None:
+            conditions.append("d.price >= :min_price")
+            params["min_price"] = query.min_price
+        if query.max_price is not None:
+            conditions.append("d.price <= :max_price")
+            params["max_price"] = query.max_price
+        if query.in_stock is not None:
+            conditions.append("d.in_stock = :in_stock")
+            params["in_stock"] = query.in_stock
+        where = " AND ".join(conditions) or "true"
+        category = query.category_key
+        rows = await conn.execute(
+            text(
+                f"SELECT d.category_key, d.category, count(*) AS n FROM {source}"
+                f" WHERE {where} GROUP BY d.category_key, d.category"
+            ),
+            params,
+        )
+        facets: dict[str, int] = {}
+        total = 0
+        for row in rows:
+            facets[row.category] = facets.get(row.category, 0) + row.n
+            if category is None or row.category_key == category:
+                total += row.n
+        if total == 0:
+            return SearchResult(ids=(), total=0, facets=facets)
+        if category is not None:
+            where += " AND d.category_key = :category"
+            params["category"] = category
+        order = _ORDER[query.sort if alternatives or query.sort != "relevance" else "newest"]
+        page = await conn.scalars(
+            text(
+                f"SELECT d.product_id FROM {source} WHERE {where}"
+                f" ORDER BY {order} LIMIT :limit OFFSET :offset"
+            ),
+            {**params, "limit": query.limit, "offset": query.offset},
+        )
+        return SearchResult(ids=tuple(page), total=total, facets=facets)
