@@ -10,6 +10,7 @@ retried with fresh state.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import logging
 from collections import deque
@@ -128,6 +129,19 @@ class MessageBus:
         for observer in self._observers:
             observer(event)
         return raised, ok
+
+    async def run_consumer(self, consumer: str, event: Event) -> list[Event]:
+        """Runs one named consumer of ``event`` (a broker delivered it to that consumer's queue)
+        in a unit of work bound to the message, so a redelivery is a no-op. Unlike ``deliver`` it
+        lets a failure out, for the broker to requeue or dead-letter. Returns the events raised."""
+        bound = next((b for b in self._events.get(type(event), ()) if b.consumer == consumer), None)
+        if bound is None:
+            raise UnknownMessage(f"{consumer} does not consume {type(event).__name__}")
+        uow = self._uow_factory()
+        uow.handling(consumer, event.message_id)
+        with contextlib.suppress(AlreadyProcessed):
+            await self._with_retries(bound, event, uow)
+        return uow.collect_new_events()
 
     def observe(self, observer: Observer) -> Callable[[], None]:
         """Calls ``observer`` with every event delivered in this process; returns an unsubscribe."""
