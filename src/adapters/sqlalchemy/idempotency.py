@@ -1,0 +1,70 @@
+"""Idempotency keys of POST /orders/checkout: claimed atomically with INSERT ... ON CONFLICT DO
+NOTHING, so of two racing first requests exactly one owns the key."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from adapters.sqlalchemy import tables as t
+from adapters.sqlalchemy.database import Database
+from commerce_core.ordering.idempotency import IdempotencyRecord, StoredResponse
+
+_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
+class SqlIdempotencyStore:
+    def __init__(self, database: Database) -> None:
+        self._db = database
+        self._insert = _INSERTS[database.dialect]
+
+    async def claim(
+        self, user_id: str, key: str, fingerprint: str, now: datetime
+    ) -> IdempotencyRecord | None:
+        k = t.idempotency_keys
+        async with self._db.transaction() as conn:
+            while True:
+                inserted = await conn.execute(
+                    self._insert(k)
+                    .values(user_id=user_id, key=key, fingerprint=fingerprint, created_at=now)
+                    .on_conflict_do_nothing(index_elements=["user_id", "key"])
+                    .returning(k.c.user_id)
+                )
+                if inserted.first() is not None:
+                    return None
+                row = (await conn.execute(
+                    sa.select(k).where(k.c.user_id == user_id, k.c.key == key)
+                )).first()
+                if row is not None:  # else released in between: try to claim again
+                    return _record(row)
+
+    async def complete(self, user_id: str, key: str, response: StoredResponse) -> None:
+        k = t.idempotency_keys
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                sa.update(k).where(k.c.user_id == user_id, k.c.key == key).values(
+                    response_status=response.status,
+                    response_body=response.body,
+                    response_location=response.location,
+                )
+            )
+
+    async def release(self, user_id: str, key: str) -> None:
+        k = t.idempotency_keys
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                sa.delete(k).where(
+                    k.c.user_id == user_id, k.c.key == key, k.c.response_status.is_(None)
+                )
+            )
+
+
+def _record(row: sa.Row[object]) -> IdempotencyRecord:
+    m = row._mapping
+    response = None
+    if m["response_status"] is not None:
+        response = StoredResponse(m["response_status"], bytes(m["response_body"]),
+                                  m["response_location"])
+    return IdempotencyRecord(m["user_id"], m["key"], m["fingerprint"], m["created_at"], response)
