@@ -19,34 +19,56 @@ from commerce_core.payments.model import Payment
 T = TypeVar("T")
 
 
+def public_state(obj: object) -> dict[str, Any]:
+    """The persisted attributes: everything but the transient ones (a leading underscore)."""
+    return {k: v for k, v in obj.__dict__.items() if k[0] != "_"}
+
+
+def copy_of_state(obj: T, state: dict[str, Any]) -> T:
+    clone: T = object.__new__(type(obj))
+    clone.__dict__.update(state)
+    return clone
+
+
 def private_copy(obj: T) -> T:
     """A shallow copy without the transient state (pending events and movements).
 
     Shallow is enough: aggregates hold immutable values (tuples, frozen value objects).
     """
-    clone = object.__new__(type(obj))
-    clone.__dict__.update({k: v for k, v in obj.__dict__.items() if k[0] != "_"})
-    return clone
+    return copy_of_state(obj, public_state(obj))
 
 
 class Tracked:
     __slots__ = ("aggregate", "is_new", "key", "loaded_version", "snapshot", "table")
 
-    def __init__(self, table: str, key: str, aggregate: Any, *, is_new: bool) -> None:
+    def __init__(
+        self,
+        table: str,
+        key: str,
+        aggregate: Any,
+        *,
+        is_new: bool,
+        state: dict[str, Any] | None = None,
+    ) -> None:
+        """``state`` is the aggregate's public state when the caller has just computed it."""
         self.table, self.key, self.aggregate, self.is_new = table, key, aggregate, is_new
         self.loaded_version: int | None = None if is_new else aggregate.version
-        self.snapshot = None if is_new else self._state()
-
-    def _state(self) -> dict[str, Any]:
-        return {k: v for k, v in self.aggregate.__dict__.items() if k[0] != "_"}
+        if is_new:
+            self.snapshot: dict[str, Any] | None = None
+        else:
+            self.snapshot = public_state(aggregate) if state is None else state
 
     def is_dirty(self) -> bool:
-        return self._state() != self.snapshot
+        current = self.aggregate.__dict__
+        if current == self.snapshot:
+            # No transient attribute and nothing changed: the common case, without a copy.
+            return False
+        return public_state(self.aggregate) != self.snapshot
 
-    def committed(self) -> None:
+    def committed(self, state: dict[str, Any] | None = None) -> None:
         self.is_new = False
         self.loaded_version = self.aggregate.version
-        self.snapshot = self._state()
+        self.snapshot = public_state(self.aggregate) if state is None else state
 
 
 Register = Callable[[Tracked], None]
@@ -82,9 +104,11 @@ class _Repository(Generic[T]):
         stored = self._rows.get(key)
         if stored is None:
             return None
-        copy: T = private_copy(stored)
+        # One pass over the stored row gives both the private copy and the dirty-check snapshot.
+        state = public_state(stored)
+        copy: T = copy_of_state(stored, state)
         self._seen[key] = copy
-        self._register(Tracked(self.table, key, copy, is_new=False))
+        self._register(Tracked(self.table, key, copy, is_new=False, state=state))
         return copy
 
     def _load_many(self, keys: Sequence[str]) -> dict[str, T]:

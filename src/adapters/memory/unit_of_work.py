@@ -22,7 +22,9 @@ from adapters.memory.repositories import (
     MemoryStockRepository,
     MemoryUserRepository,
     Tracked,
-    private_copy,
+    _Repository,
+    copy_of_state,
+    public_state,
 )
 from adapters.memory.store import MemoryStore, OutboxRow
 from commerce_core.catalog.model import Product
@@ -38,27 +40,48 @@ from commerce_core.shared.errors import (
 from commerce_core.shared.events import Event
 from commerce_core.shared.unit_of_work import AlreadyProcessed, UnitOfWorkBase
 
+_REPOSITORIES: dict[str, type[_Repository[Any]]] = {
+    "users": MemoryUserRepository,
+    "products": MemoryProductRepository,
+    "stock": MemoryStockRepository,
+    "reservations": MemoryReservationRepository,
+    "orders": MemoryOrderRepository,
+    "payments": MemoryPaymentRepository,
+    "notifications": MemoryNotificationRepository,
+}
+
 
 class MemoryUnitOfWork(UnitOfWorkBase):
+    # Created on first use (see __getattr__): a handler touches two or three of the seven, and a
+    # unit of work is made for every handler call, so building all of them up front was the
+    # largest single cost of a saga step.
+    users: MemoryUserRepository
+    products: MemoryProductRepository
+    stock: MemoryStockRepository
+    reservations: MemoryReservationRepository
+    orders: MemoryOrderRepository
+    payments: MemoryPaymentRepository
+    notifications: MemoryNotificationRepository
+
     def __init__(self, store: MemoryStore) -> None:
         super().__init__()
         self._store = store
         self._tracked: dict[int, Tracked] = {}
-        self.users = MemoryUserRepository(store, self._register)
-        self.products = MemoryProductRepository(store, self._register)
-        self.stock = MemoryStockRepository(store, self._register)
-        self.reservations = MemoryReservationRepository(store, self._register)
-        self.orders = MemoryOrderRepository(store, self._register)
-        self.payments = MemoryPaymentRepository(store, self._register)
-        self.notifications = MemoryNotificationRepository(store, self._register)
-        self._repositories = (
-            self.users, self.products, self.stock, self.reservations, self.orders,
-            self.payments, self.notifications,
-        )
+        self._repositories: list[_Repository[Any]] = []
         self._writes: list[Tracked] = []
         self._stock_writes: list[tuple[Stock, int, int, int]] = []
         self._outbox: list[Event] = []
         self._inbox: tuple[str, str] | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        # Only called for attributes not found normally, i.e. a repository not yet used.
+        repository_type = _REPOSITORIES.get(name)
+        if repository_type is None:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        repository = repository_type(self._store, self._register)
+        self.__dict__[name] = repository  # a fresh repository has begun: it has seen nothing
+        self._repositories.append(repository)
+        return repository
 
     def _register(self, tracked: Tracked) -> None:
         self._tracked[id(tracked.aggregate)] = tracked
@@ -150,15 +173,16 @@ class MemoryUnitOfWork(UnitOfWorkBase):
         for tracked in self._writes:
             aggregate: Any = tracked.aggregate
             aggregate.version = (tracked.loaded_version or 0) + 1
-            store.table(tracked.table)[tracked.key] = private_copy(aggregate)
+            state = public_state(aggregate)
+            store.table(tracked.table)[tracked.key] = copy_of_state(aggregate, state)
             if tracked.is_new:
                 self._index_new(aggregate)
-            tracked.committed()
+            tracked.committed(state)
         for stock, *_ in self._stock_writes:
-            copy = private_copy(stock)
-            store.stock[stock.product_id] = copy
+            state = public_state(stock)
+            store.stock[stock.product_id] = copy_of_state(stock, state)
             store.movements[stock.product_id].extend(stock.take_movements())
-            self._tracked[id(stock)].committed()
+            self._tracked[id(stock)].committed(state)
         if self._inbox is not None:
             store.inbox.add(self._inbox)
         now = time.monotonic()
