@@ -13,6 +13,7 @@ figure depends on the machine).
 from __future__ import annotations
 
 import os
+import time
 from collections import Counter
 from decimal import Decimal
 from typing import Any
@@ -48,9 +49,15 @@ def test_checkout_saga_throughput(benchmark: Any, loop_shop: Any) -> None:
             await handle(AddToCart(user_id, product.id, 1))
             await handle(Checkout(user_id=user_id, payment_token="tok_visa"))
 
-    benchmark.pedantic(
-        loop_shop.timed(sagas), rounds=ROUNDS, iterations=1, warmup_rounds=WARMUP_ROUNDS
-    )
+    cpu_seconds: list[float] = []
+    run_round = loop_shop.timed(sagas)
+
+    def timed_round() -> None:
+        started = time.process_time()
+        run_round()
+        cpu_seconds.append(time.process_time() - started)
+
+    benchmark.pedantic(timed_round, rounds=ROUNDS, iterations=1, warmup_rounds=WARMUP_ROUNDS)
 
     store = loop_shop.container.memory_store()
     statuses = Counter(order.status for order in store.orders.values())
@@ -61,10 +68,17 @@ def test_checkout_saga_throughput(benchmark: Any, loop_shop: Any) -> None:
 
     per_second = SAGAS_PER_ROUND / benchmark.stats.stats.mean
     best = SAGAS_PER_ROUND / benchmark.stats.stats.min
+    # CPU time of this process only: steadier than wall time on a machine that is busy.
+    timed_cpu = cpu_seconds[WARMUP_ROUNDS:]
+    per_cpu_second = SAGAS_PER_ROUND * len(timed_cpu) / sum(timed_cpu)
     benchmark.extra_info["sagas_per_round"] = SAGAS_PER_ROUND
     benchmark.extra_info["sagas_per_second_mean"] = round(per_second)
     benchmark.extra_info["sagas_per_second_best"] = round(best)
-    print(f"\ncheckout saga: {per_second:,.0f} sagas/s (mean), {best:,.0f} sagas/s (best round)")
+    benchmark.extra_info["sagas_per_cpu_second"] = round(per_cpu_second)
+    print(
+        f"\ncheckout saga: {per_second:,.0f} sagas/s (mean), {best:,.0f} sagas/s (best round), "
+        f"{per_cpu_second:,.0f} sagas per CPU second"
+    )
     floor = os.environ.get("COMMERCE_BENCH_MIN_SAGAS_PER_S")
     if floor:
         assert per_second >= float(floor), f"{per_second:.0f} sagas/s is below {floor}"
