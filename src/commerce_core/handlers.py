@@ -16,7 +16,7 @@ from commerce_core.ordering import handlers as ordering
 from commerce_core.payments import handlers as payments
 from commerce_core.shared.events import Event
 
-_CONTEXTS_WITH_COMMANDS = (identity, auth, catalog, cart, ordering, inventory)
+_CONTEXTS_WITH_COMMANDS = (identity, auth, catalog, cart, ordering, inventory, notifications)
 _CONTEXTS_WITH_EVENTS = (catalog, search, inventory, ordering, payments, notifications)
 
 

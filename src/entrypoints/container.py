@@ -17,6 +17,7 @@ from dependency_injector import containers, providers
 from adapters.memory.cache import MemoryCache
 from adapters.memory.carts import MemoryCartRepository
 from adapters.memory.idempotency import MemoryIdempotencyStore
+from adapters.memory.notification_preferences import MemoryNotificationPreferencesRepository
 from adapters.memory.notifier import RecordingNotifier
 from adapters.memory.outbox import MemoryOutbox
 from adapters.memory.sessions import MemoryRateLimiter, MemoryRefreshTokenStore
@@ -31,6 +32,7 @@ from commerce_core.handlers import command_handlers, event_handlers
 from commerce_core.identity.auth import LoginThrottle
 from commerce_core.shared.messagebus import MessageBus, Outbox
 from commerce_core.shared.unit_of_work import UnitOfWork
+from entrypoints.notification_profile import use_notification_channels
 from entrypoints.settings import Settings, SettingsError
 
 
@@ -116,6 +118,7 @@ class Container(containers.DeclarativeContainer):
     tokens = providers.Singleton(JwtTokenIssuer, secret=jwt_secret, clock=clock)
     gateway = providers.Singleton(SandboxGateway)
     notifier = providers.Singleton(RecordingNotifier)
+    notification_preferences = providers.Singleton(MemoryNotificationPreferencesRepository)
 
     reservation_ttl = providers.Callable(lambda s: s.reservation_ttl, settings)
     payment_timeout = providers.Callable(lambda s: s.payment_timeout, settings)
@@ -137,6 +140,7 @@ class Container(containers.DeclarativeContainer):
         cache=cache,
         gateway=gateway,
         notifier=notifier,
+        notification_preferences=notification_preferences,
         reservation_ttl=reservation_ttl,
         payment_timeout=payment_timeout,
     )
@@ -147,6 +151,7 @@ def build_container(settings: Settings | None = None) -> Container:
     container = Container(settings=settings)
     if not settings.is_memory:
         _use_sql(container, settings)
+    use_notification_channels(container, settings)
     return container
 
 

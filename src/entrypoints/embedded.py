@@ -4,8 +4,8 @@
         user = await shop.handle(RegisterUser("ana@example.com", "correct horse", "Ana"))
 
 ``shop.handle`` takes any command or query of ``commerce_core`` and returns its result; the saga's
-events run in process before it returns. ``background=True`` also runs the reservation sweeper and
-the outbox relay as tasks for as long as the shop is open.
+events run in process before it returns. ``background=True`` also runs the reservation sweeper,
+the outbox relay and the notification retries as tasks for as long as the shop is open.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any
 from commerce_core.shared.messagebus import MessageBus
 from entrypoints.container import Container, build_container
 from entrypoints.settings import Settings
-from entrypoints.workers import run_relay, run_sweeper
+from entrypoints.workers import run_notification_retries, run_relay, run_sweeper
 
 
 class Shop:
@@ -49,6 +49,9 @@ async def open_shop(
             asyncio.create_task(run_sweeper(shop.bus, interval_s=s.sweep_interval_s)),
             asyncio.create_task(
                 run_relay(container.outbox(), shop.bus, interval_s=s.relay_interval_s)
+            ),
+            asyncio.create_task(
+                run_notification_retries(shop.bus, interval_s=s.notification_retry_interval_s)
             ),
         ]
     try:

@@ -47,6 +47,11 @@ class Settings:
     payment_timeout_s: float = 30.0
     sweep_interval_s: float = 5.0
     relay_interval_s: float = 1.0
+    # Notification channels: each URL set swaps the embedded recorder for a real channel.
+    smtp_url: str | None = field(default=None, repr=False)  # may hold a password
+    sms_webhook_url: str | None = field(default=None, repr=False)  # may hold a key
+    push_webhook_url: str | None = field(default=None, repr=False)
+    notification_retry_interval_s: float = 10.0
 
     @property
     def is_memory(self) -> bool:
@@ -74,4 +79,7 @@ class Settings:
             jwt_secret=_optional(env.get("COMMERCE_JWT_SECRET")),
             checkout_wait_ms=_positive_int(env, "COMMERCE_CHECKOUT_WAIT_MS", 2000),
             reservation_ttl_s=_positive_int(env, "COMMERCE_RESERVATION_TTL_S", 900),
+            smtp_url=_optional(env.get("COMMERCE_SMTP_URL")),
+            sms_webhook_url=_optional(env.get("COMMERCE_SMS_WEBHOOK_URL")),
+            push_webhook_url=_optional(env.get("COMMERCE_PUSH_WEBHOOK_URL")),
         )

@@ -1,10 +1,12 @@
-"""Background loops: the reservation sweeper and the outbox relay (in process)."""
+"""Background loops: the reservation sweeper, the outbox relay and notification retries
+(in process)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 
+from commerce_core.notifications.commands import RetryFailedNotifications
 from commerce_core.ordering.commands import ExpireReservations
 from commerce_core.shared.messagebus import MessageBus, Outbox
 
@@ -36,4 +38,15 @@ async def run_relay(outbox: Outbox, bus: MessageBus, *, interval_s: float) -> No
                 pass
         except Exception:
             log.exception("outbox relay failed")
+        await asyncio.sleep(interval_s)
+
+
+async def run_notification_retries(bus: MessageBus, *, interval_s: float, batch: int = 100) -> None:
+    """Sends again the notifications whose backoff is over; a full batch goes on at once."""
+    while True:
+        try:
+            while await bus.handle(RetryFailedNotifications(limit=batch)) == batch:
+                pass
+        except Exception:
+            log.exception("notification retries failed")
         await asyncio.sleep(interval_s)

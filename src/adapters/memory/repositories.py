@@ -267,3 +267,10 @@ class MemoryNotificationRepository(_Repository[Notification]):
 
     async def for_user(self, user_id: str) -> list[Notification]:
         return [private_copy(n) for n in self._rows.values() if n.user_id == user_id]
+
+    async def due_for_retry(self, now: datetime, *, limit: int) -> list[Notification]:
+        due = sorted(
+            (n for n in self._rows.values() if n.is_due(now)),
+            key=lambda n: n.next_attempt_at or n.created_at,
+        )
+        return [private_copy(n) for n in due[:limit]]

@@ -1,17 +1,42 @@
+"""Tell the customer on every channel they chose; record each attempt; retry with backoff.
+
+Sending happens outside any transaction: a slow or broken channel holds no lock, and a failure is
+recorded, never raised, so it cannot undo or block a saga.
+"""
+
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Iterable
 
 from commerce_core.identity.events import UserRegistered
-from commerce_core.notifications.model import Notification, NotificationStatus
-from commerce_core.notifications.ports import Notifier, OutgoingMessage
+from commerce_core.notifications.commands import (
+    GetNotificationPreferences,
+    RetryFailedNotifications,
+    SetNotificationPreferences,
+)
+from commerce_core.notifications.model import Notification
+from commerce_core.notifications.ports import (
+    DeliveryRejected,
+    NotificationPreferencesRepository,
+    Notifier,
+    OutgoingMessage,
+)
+from commerce_core.notifications.preferences import NotificationPreferences
 from commerce_core.notifications.templates import render
 from commerce_core.ordering.events import OrderCancelled, OrderConfirmed
+from commerce_core.shared.errors import ConcurrencyConflict, InvalidInput, UserNotFound
 from commerce_core.shared.ports import Clock
 from commerce_core.shared.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
-EMAIL = "email"
+MAX_PARALLEL_SENDS = 10
+MAX_RETRY_BATCH = 1000
+
+
+def notification_id(template: str, channel: str, message_id: str) -> str:
+    return f"{template}:{channel}:{message_id}"
 
 
 async def notify_customer(
@@ -19,52 +44,139 @@ async def notify_customer(
     uow: UnitOfWork,
     notifier: Notifier,
     clock: Clock,
+    notification_preferences: NotificationPreferencesRepository,
 ) -> None:
-    """Records, then sends. A failure is recorded and never raised: it must not undo a saga."""
+    """Records one notification per chosen channel, then sends them."""
+    preferences = await notification_preferences.get(event.user_id)
     async with uow:
         user = await uow.users.get(event.user_id)
         if user is None:
             return
+        preferences = preferences or NotificationPreferences.default(user.id)
         rendered = render(event, user.name)
-        notification_id = f"{rendered.template}:{event.message_id}"
-        notification = await uow.notifications.get(notification_id)
-        if notification is not None and notification.status is NotificationStatus.SENT:
-            return
-        if notification is None:
-            notification = Notification(
-                id=notification_id,
+        now = clock.now()
+        messages: list[OutgoingMessage] = []
+        for channel in preferences.ordered_channels:
+            key = notification_id(rendered.template, channel, event.message_id)
+            if await uow.notifications.get(key) is not None:
+                continue  # recorded by an earlier delivery: the retry worker owns it now
+            notification = Notification.pending(
+                notification_id=key,
                 user_id=user.id,
-                channel=EMAIL,
+                channel=channel,
                 template=rendered.template,
-                recipient=user.email,
+                recipient=preferences.address(channel, user.email),
                 subject=rendered.subject,
-                body=rendered.body,
-                status=NotificationStatus.PENDING,
-                created_at=clock.now(),
+                body=rendered.text_for(channel),
+                now=now,
             )
             uow.notifications.add(notification)
-            await uow.commit()
-        message = OutgoingMessage(
-            notification.id, notification.channel, notification.recipient,
-            notification.subject, notification.body,
-        )
-    try:
-        await notifier.send(message)
-    except Exception as error:  # any channel failure is recorded, never propagated
-        log.warning("notification %s failed: %s", notification_id, error)
-        outcome_error: str | None = f"{type(error).__name__}: {error}"
-    else:
-        outcome_error = None
-    async with uow:
-        stored = await uow.notifications.get(notification_id)
-        if stored is None or stored.status is NotificationStatus.SENT:
-            return
-        if outcome_error is None:
-            stored.sent()
-        else:
-            stored.failed(outcome_error)
+            messages.append(_message(notification))
         await uow.commit()
+    await _send_and_record(messages, uow=uow, notifier=notifier, clock=clock)
 
+
+async def retry_failed_notifications(
+    command: RetryFailedNotifications, uow: UnitOfWork, notifier: Notifier, clock: Clock
+) -> int:
+    """Claims the notifications whose next attempt is due, sends them, records the outcomes.
+    Returns how many were attempted. The claim (one commit) keeps two workers from both sending."""
+    if not 1 <= command.limit <= MAX_RETRY_BATCH:
+        raise InvalidInput(f"limit must be 1 to {MAX_RETRY_BATCH}", field="limit")
+    now = clock.now()
+    async with uow:
+        due = await uow.notifications.due_for_retry(now, limit=command.limit)
+        messages: list[OutgoingMessage] = []
+        for candidate in due:
+            notification = await uow.notifications.get(candidate.id)
+            if notification is None or not notification.is_due(now):
+                continue
+            notification.claim(now)
+            messages.append(_message(notification))
+        if not messages:
+            return 0
+        await uow.commit()  # a concurrent claim fails here; the bus retries with fresh state
+    await _send_and_record(messages, uow=uow, notifier=notifier, clock=clock)
+    return len(messages)
+
+
+async def set_notification_preferences(
+    command: SetNotificationPreferences,
+    uow: UnitOfWork,
+    notification_preferences: NotificationPreferencesRepository,
+) -> NotificationPreferences:
+    preferences = NotificationPreferences.choose(
+        command.user_id, command.channels, phone=command.phone, push_token=command.push_token
+    )
+    async with uow:
+        if await uow.users.get(command.user_id) is None:
+            raise UserNotFound(f"no user {command.user_id}")
+    await notification_preferences.save(preferences)
+    return preferences
+
+
+async def get_notification_preferences(
+    query: GetNotificationPreferences,
+    notification_preferences: NotificationPreferencesRepository,
+) -> NotificationPreferences:
+    stored = await notification_preferences.get(query.user_id)
+    return stored or NotificationPreferences.default(query.user_id)
+
+
+# -- sending -----------------------------------------------------------------------------------
+
+
+def _message(notification: Notification) -> OutgoingMessage:
+    return OutgoingMessage(
+        notification.id, notification.channel, notification.recipient,
+        notification.subject, notification.body,
+    )
+
+
+async def _send_and_record(
+    messages: Iterable[OutgoingMessage], *, uow: UnitOfWork, notifier: Notifier, clock: Clock
+) -> None:
+    limit = asyncio.Semaphore(MAX_PARALLEL_SENDS)
+
+    async def attempt(message: OutgoingMessage) -> tuple[str, Exception | None]:
+        async with limit:
+            try:
+                await notifier.send(message)
+            except Exception as error:  # any channel failure is recorded, never propagated
+                log.warning("notification %s failed: %s", message.notification_id, error)
+                return message.notification_id, error
+            return message.notification_id, None
+
+    outcomes = await asyncio.gather(*(attempt(m) for m in messages))
+    for key, error in outcomes:
+        await _record(key, error, uow=uow, clock=clock)
+
+
+async def _record(key: str, error: Exception | None, *, uow: UnitOfWork, clock: Clock) -> None:
+    async with uow:
+        notification = await uow.notifications.get(key)
+        if notification is None or notification.is_final:
+            return
+        if error is None:
+            notification.sent()
+        else:
+            notification.failed(
+                f"{type(error).__name__}: {error}",
+                now=clock.now(),
+                permanent=isinstance(error, DeliveryRejected),
+            )
+        try:
+            await uow.commit()
+        except ConcurrencyConflict:
+            # Only a sender whose lease ran out loses this race; the winner's record stands.
+            log.warning("notification %s: outcome of a late attempt not recorded", key)
+
+
+COMMAND_HANDLERS = {
+    SetNotificationPreferences: set_notification_preferences,
+    GetNotificationPreferences: get_notification_preferences,
+    RetryFailedNotifications: retry_failed_notifications,
+}
 
 EVENT_HANDLERS = {
     UserRegistered: [notify_customer],

@@ -1,4 +1,5 @@
-"""One template per event: a subject and a plain-text body."""
+"""One template per event: a subject, a plain-text body for e-mail, and a short text for SMS and
+push (one line, at most 160 characters)."""
 
 from __future__ import annotations
 
@@ -19,16 +20,26 @@ CANCEL_REASONS = {
 }
 
 
+SHORT_LIMIT = 160
+
+
 @frozen
 class Rendered:
     template: str
     subject: str
     body: str
+    short: str
+
+    def text_for(self, channel: str) -> str:
+        return self.body if channel == "email" else self.short[:SHORT_LIMIT]
 
 
 def _welcome(event: UserRegistered, name: str) -> Rendered:
     return Rendered(
-        "welcome", "Welcome!", f"Hello {name},\n\nyour account is ready. Happy shopping!\n"
+        "welcome",
+        "Welcome!",
+        f"Hello {name},\n\nyour account is ready. Happy shopping!\n",
+        f"Welcome, {name}: your account is ready.",
     )
 
 
@@ -38,6 +49,7 @@ def _confirmed(event: OrderConfirmed, name: str) -> Rendered:
         f"Order {event.order_id} confirmed",
         f"Hello {name},\n\nwe received your payment of {event.total} {event.currency} "
         f"and your order {event.order_id} is confirmed.\n",
+        f"Order {event.order_id} confirmed: {event.total} {event.currency} received.",
     )
 
 
@@ -47,6 +59,7 @@ def _cancelled(event: OrderCancelled, name: str) -> Rendered:
         "order_cancelled",
         f"Order {event.order_id} cancelled",
         f"Hello {name},\n\nyour order {event.order_id} was cancelled because {why}.\n",
+        f"Order {event.order_id} cancelled: {why}.",
     )
 
 

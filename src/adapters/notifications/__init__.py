@@ -1,0 +1,1 @@
+"""Real channels for notifications: e-mail over SMTP, SMS and push through HTTP webhooks."""
