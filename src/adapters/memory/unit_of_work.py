@@ -85,7 +85,7 @@ class MemoryUnitOfWork(UnitOfWorkBase):
 
     def _register(self, tracked: Tracked) -> None:
         self._tracked[id(tracked.aggregate)] = tracked
-        self.track(tracked.aggregate)
+        self._seen.append(tracked.aggregate)  # UnitOfWorkBase.track, without the extra call
 
     async def _begin(self) -> None:
         self._tracked = {}
@@ -114,7 +114,7 @@ class MemoryUnitOfWork(UnitOfWorkBase):
         self._writes, self._stock_writes = writes, stock_writes
 
     def _check_row(self, tracked: Tracked) -> None:
-        table = self._store.table(tracked.table)
+        table = tracked.rows if tracked.rows is not None else self._store.table(tracked.table)
         key = tracked.key
         if tracked.is_new:
             aggregate = tracked.aggregate
@@ -174,7 +174,8 @@ class MemoryUnitOfWork(UnitOfWorkBase):
             aggregate: Any = tracked.aggregate
             aggregate.version = (tracked.loaded_version or 0) + 1
             state = public_state(aggregate)
-            store.table(tracked.table)[tracked.key] = copy_of_state(aggregate, state)
+            rows = tracked.rows if tracked.rows is not None else store.table(tracked.table)
+            rows[tracked.key] = copy_of_state(aggregate, state)
             if tracked.is_new:
                 self._index_new(aggregate)
             tracked.committed(state)
