@@ -10,7 +10,7 @@ category filter is a post_filter so the counts show the other categories too.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -216,3 +216,17 @@ class ElasticsearchSearchIndex:
                     created_at=datetime.fromisoformat(s["created_at"]),
                 )
             after = hits[-1]["sort"]
+
+
+async def open_elasticsearch_search(
+    url: str, index: str = DEFAULT_INDEX
+) -> AsyncIterator[ElasticsearchSearchIndex]:
+    """For a ``providers.Resource``: a client for ``url`` and the index, created if missing;
+    the client closes with the container's resources."""
+    client = AsyncElasticsearch(url)
+    try:
+        search = ElasticsearchSearchIndex(client, index)
+        await search.create_index()
+        yield search
+    finally:
+        await client.close()

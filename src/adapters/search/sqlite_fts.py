@@ -72,18 +72,60 @@ _TRIGGERS = (
     END""",
 )
 
+# Category counts per stock state, kept by triggers: browsing without words or a price range
+# reads a few dozen rows instead of counting the catalog.
+_COUNTS = (
+    """CREATE TABLE IF NOT EXISTS search_category_counts (
+        category_key TEXT NOT NULL,
+        category TEXT NOT NULL,
+        in_stock INTEGER NOT NULL,
+        n INTEGER NOT NULL,
+        PRIMARY KEY (category_key, category, in_stock)
+    ) WITHOUT ROWID""",
+    """CREATE TRIGGER IF NOT EXISTS search_counts_ai AFTER INSERT ON search_documents BEGIN
+        INSERT INTO search_category_counts (category_key, category, in_stock, n)
+        VALUES (new.category_key, new.category, new.in_stock, 1)
+        ON CONFLICT (category_key, category, in_stock) DO UPDATE SET n = n + 1;
+    END""",
+    """CREATE TRIGGER IF NOT EXISTS search_counts_ad AFTER DELETE ON search_documents BEGIN
+        UPDATE search_category_counts SET n = n - 1 WHERE category_key = old.category_key
+            AND category = old.category AND in_stock = old.in_stock;
+    END""",
+    """CREATE TRIGGER IF NOT EXISTS search_counts_au AFTER UPDATE OF category_key, category,
+        in_stock ON search_documents
+        WHEN old.category_key IS NOT new.category_key OR old.category IS NOT new.category
+            OR old.in_stock IS NOT new.in_stock
+    BEGIN
+        UPDATE search_category_counts SET n = n - 1 WHERE category_key = old.category_key
+            AND category = old.category AND in_stock = old.in_stock;
+        INSERT INTO search_category_counts (category_key, category, in_stock, n)
+        VALUES (new.category_key, new.category, new.in_stock, 1)
+        ON CONFLICT (category_key, category, in_stock) DO UPDATE SET n = n + 1;
+    END""",
+)
+
+# Browsing a category in each order is an index range, not a sort.
 _INDEXES = (
     "CREATE INDEX IF NOT EXISTS ix_search_documents_category ON search_documents"
     " (category_key, category)",
-    "CREATE INDEX IF NOT EXISTS ix_search_documents_price ON search_documents (price_units)",
-    "CREATE INDEX IF NOT EXISTS ix_search_documents_created ON search_documents (created_ts)",
-    "CREATE INDEX IF NOT EXISTS ix_search_documents_name ON search_documents (name_key)",
+    "CREATE INDEX IF NOT EXISTS ix_search_documents_price ON search_documents"
+    " (price_units, name_key, product_id)",
+    "CREATE INDEX IF NOT EXISTS ix_search_documents_created ON search_documents"
+    " (created_ts, product_id)",
+    "CREATE INDEX IF NOT EXISTS ix_search_documents_name ON search_documents"
+    " (name_key, product_id)",
+    "CREATE INDEX IF NOT EXISTS ix_search_documents_category_price ON search_documents"
+    " (category_key, price_units, name_key, product_id)",
+    "CREATE INDEX IF NOT EXISTS ix_search_documents_category_created ON search_documents"
+    " (category_key, created_ts, product_id)",
+    "CREATE INDEX IF NOT EXISTS ix_search_documents_category_name ON search_documents"
+    " (category_key, name_key, product_id)",
 )
 
 
 def schema_statements() -> list[str]:
     """The DDL of the search schema, idempotent; the alembic revision runs exactly this."""
-    return [_TABLE, _FTS, *_TRIGGERS, *_INDEXES]
+    return [_TABLE, _FTS, *_TRIGGERS, *_COUNTS, *_INDEXES]
 
 
 def drop_statements() -> list[str]:
@@ -91,6 +133,10 @@ def drop_statements() -> list[str]:
         "DROP TRIGGER IF EXISTS search_documents_au",
         "DROP TRIGGER IF EXISTS search_documents_ad",
         "DROP TRIGGER IF EXISTS search_documents_ai",
+        "DROP TRIGGER IF EXISTS search_counts_au",
+        "DROP TRIGGER IF EXISTS search_counts_ad",
+        "DROP TRIGGER IF EXISTS search_counts_ai",
+        "DROP TABLE IF EXISTS search_category_counts",
         "DROP TABLE IF EXISTS search_fts",
         "DROP TABLE IF EXISTS search_documents",
     ]
@@ -140,12 +186,19 @@ _UPSERT = text(
 )
 
 _ORDER = {
-    "relevance": f"bm25(search_fts, {NAME_WEIGHT}, {DESCRIPTION_WEIGHT}, {EXTRA_WEIGHT}),"
-    " d.created_ts DESC, d.product_id",
     "price": "d.price_units, d.name_key, d.product_id",
     "-price": "d.price_units DESC, d.name_key, d.product_id",
     "name": "d.name_key, d.product_id",
     "newest": "d.created_ts DESC, d.product_id",
+}
+
+
+_MATCH_ORDER = {
+    "relevance": "score, created_ts DESC, product_id",
+    "price": "price_units, name_key, product_id",
+    "-price": "price_units DESC, name_key, product_id",
+    "name": "name_key, product_id",
+    "newest": "created_ts DESC, product_id",
 }
 
 
@@ -195,15 +248,8 @@ class SqliteFtsSearchIndex:
             }
 
     async def query(self, query: SearchQuery) -> SearchResult:
-        words = query.words
         params: dict[str, Any] = {}
         conditions: list[str] = []
-        if words:
-            source = "search_fts JOIN search_documents d ON d.doc_id = search_fts.rowid"
-            conditions.append("search_fts MATCH :match")
-            params["match"] = match_expression(words)
-        else:
-            source = "search_documents d"
         if query.min_price is not None:
             conditions.append("d.price_units >= :min_price")
             params["min_price"] = price_units(query.min_price, ROUND_CEILING)
@@ -214,45 +260,92 @@ class SqliteFtsSearchIndex:
             conditions.append("d.in_stock = :in_stock")
             params["in_stock"] = int(query.in_stock)
         category = query.category_key
-        where = " AND ".join(conditions) or "1"
+        if category is not None:
+            params["category"] = category
+        params["limit"], params["offset"] = query.limit, query.offset
         async with self._engine.connect() as conn:
-            facets, total = await self._facets(conn, source, where, params, category)
-            if total == 0:
-                return SearchResult(ids=(), total=0, facets=facets)
-            page_where = where
-            if category is not None:
-                page_where += " AND d.category_key = :category"
-                params["category"] = category
-            order = _ORDER[query.sort if words or query.sort != "relevance" else "newest"]
-            result = await conn.execute(
-                text(
-                    f"SELECT d.product_id FROM {source} WHERE {page_where}"
-                    f" ORDER BY {order} LIMIT :limit OFFSET :offset"
-                ),
-                {**params, "limit": query.limit, "offset": query.offset},
-            )
-            ids = tuple(row.product_id for row in result)
-        return SearchResult(ids=ids, total=total, facets=facets)
+            if query.words:
+                params["match"] = match_expression(query.words)
+                return await self._search(conn, query, conditions, params, category)
+            return await self._browse(conn, query, conditions, params, category)
 
-    async def _facets(
+    async def _search(
         self,
         conn: AsyncConnection,
-        source: str,
-        where: str,
+        query: SearchQuery,
+        conditions: list[str],
         params: dict[str, Any],
         category: str | None,
-    ) -> tuple[dict[str, int], int]:
-        result = await conn.execute(
-            text(
-                f"SELECT d.category_key, d.category, count(*) AS n FROM {source}"
-                f" WHERE {where} GROUP BY d.category_key, d.category"
-            ),
-            params,
+    ) -> SearchResult:
+        """One pass over the matches: their category counts and the page, from one scan."""
+        where = " AND ".join(["search_fts MATCH :match", *conditions])
+        score = (
+            f"bm25(search_fts, {NAME_WEIGHT}, {DESCRIPTION_WEIGHT}, {EXTRA_WEIGHT})"
+            if query.sort == "relevance" else "0"
         )
+        in_category = "WHERE category_key = :category" if category is not None else ""
+        statement = f"""
+            WITH m AS MATERIALIZED (
+                SELECT d.product_id, d.category_key, d.category, d.price_units, d.name_key,
+                    d.created_ts, {score} AS score
+                FROM search_fts JOIN search_documents d ON d.doc_id = search_fts.rowid
+                WHERE {where}
+            )
+            SELECT NULL AS product_id, category_key, category, count(*) AS n
+            FROM m GROUP BY category_key, category
+            UNION ALL
+            SELECT * FROM (
+                SELECT product_id, NULL, NULL, NULL FROM m {in_category}
+                ORDER BY {_MATCH_ORDER[query.sort]} LIMIT :limit OFFSET :offset
+            )"""
         facets: dict[str, int] = {}
         total = 0
-        for row in result:
+        ids: list[str] = []
+        for row in await conn.execute(text(statement), params):
+            if row.product_id is not None:
+                ids.append(row.product_id)
+                continue
             facets[row.category] = facets.get(row.category, 0) + row.n
             if category is None or row.category_key == category:
                 total += row.n
-        return facets, total
+        return SearchResult(ids=tuple(ids), total=total, facets=facets)
+
+    async def _browse(
+        self,
+        conn: AsyncConnection,
+        query: SearchQuery,
+        conditions: list[str],
+        params: dict[str, Any],
+        category: str | None,
+    ) -> SearchResult:
+        if query.min_price is None and query.max_price is None:
+            stock = "AND in_stock = :in_stock" if query.in_stock is not None else ""
+            counts = text(
+                "SELECT category_key, category, sum(n) AS n FROM search_category_counts"
+                f" WHERE n > 0 {stock} GROUP BY category_key, category"
+            )
+        else:
+            counts = text(
+                "SELECT d.category_key, d.category, count(*) AS n FROM search_documents d"
+                f" WHERE {' AND '.join(conditions)} GROUP BY d.category_key, d.category"
+            )
+        facets: dict[str, int] = {}
+        total = 0
+        for row in await conn.execute(counts, params):
+            facets[row.category] = facets.get(row.category, 0) + row.n
+            if category is None or row.category_key == category:
+                total += row.n
+        if total == 0:
+            return SearchResult(ids=(), total=0, facets=facets)
+        if category is not None:
+            conditions = [*conditions, "d.category_key = :category"]
+        sort = "newest" if query.sort == "relevance" else query.sort
+        page = await conn.execute(
+            text(
+                f"SELECT d.product_id FROM search_documents d"
+                f" WHERE {' AND '.join(conditions) or '1'}"
+                f" ORDER BY {_ORDER[sort]} LIMIT :limit OFFSET :offset"
+            ),
+            params,
+        )
+        return SearchResult(ids=tuple(r.product_id for r in page), total=total, facets=facets)

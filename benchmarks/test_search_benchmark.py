@@ -1,0 +1,243 @@
+"""Search on a generated catalog of 100,000 products: latency per adapter, index lag, size, memory.
+
+    python -m pytest benchmarks/test_search_benchmark.py --benchmark-only -s
+
+For each adapter (SQLite FTS5, PostgreSQL full-text, in-memory for reference): p50 and p99 of ten
+representative queries (each timed alone, ``SAMPLES`` times, uncached: the port, not the cache);
+the lag from an UpdateProduct command to the new name being searchable, through the message bus
+and the search handler; the index's size on disk; the process's peak RSS. The goal is p99 under
+5 ms per query and a lag under 1 s. COMMERCE_BENCH_PRODUCTS changes the catalog's size.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import resource
+import statistics
+import time
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from adapters.search import postgres_fts, sqlite_fts
+from adapters.search.memory import MemorySearchIndex
+from adapters.security.passwords import Argon2PasswordHasher
+from commerce_core.catalog.commands import CreateProduct, ListProducts, UpdateProduct
+from commerce_core.catalog.search import SearchDocument, SearchQuery
+from entrypoints.container import build_container
+from entrypoints.embedded import open_shop
+from entrypoints.settings import Settings
+from search_catalog import generate
+
+PRODUCTS = int(os.environ.get("COMMERCE_BENCH_PRODUCTS", "100000"))
+SAMPLES = 100
+BATCH = 5_000
+ADMIN_DSN = os.environ.get(
+    "COMMERCE_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+
+QUERIES: dict[str, SearchQuery] = {
+    "one common word": SearchQuery(text="laptop"),
+    "a prefix": SearchQuery(text="lapt"),
+    "two words": SearchQuery(text="wireless mouse"),
+    "accents folded": SearchQuery(text="cafe royal"),
+    "category, by price": SearchQuery(category="computers", sort="price"),
+    "word and price range": SearchQuery(
+        text="chair", min_price=Decimal("50"), max_price=Decimal("200")
+    ),
+    "word, in stock, by -price": SearchQuery(text="lamp", in_stock=True, sort="-price"),
+    "rare: brand and model": SearchQuery(text="orion x42"),
+    "home page: newest": SearchQuery(sort="newest"),
+    "deep page": SearchQuery(text="steel", offset=200),
+}
+
+
+def _percentile(samples: list[float], p: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+@pytest.fixture(scope="module")
+def catalog() -> list[SearchDocument]:
+    return generate(PRODUCTS)
+
+
+@pytest.fixture
+def loop() -> Iterator[asyncio.AbstractEventLoop]:
+    loop = asyncio.new_event_loop()
+    yield loop
+    loop.close()
+
+
+async def _fill(index: Any, documents: list[SearchDocument]) -> float:
+    started = time.perf_counter()
+    for start in range(0, len(documents), BATCH):
+        await index.index(documents[start : start + BATCH])
+    return time.perf_counter() - started
+
+
+async def _latencies(index: Any, samples: int) -> dict[str, list[float]]:
+    timings: dict[str, list[float]] = {}
+    for name, query in QUERIES.items():
+        for _ in range(3):
+            await index.query(query)  # warm the page cache and the connection pool
+        runs = []
+        for _ in range(samples):
+            started = time.perf_counter()
+            await index.query(query)
+            runs.append((time.perf_counter() - started) * 1000)
+        timings[name] = runs
+    return timings
+
+
+async def _lag(index: Any) -> list[float]:
+    """UpdateProduct to searchable, through the bus, with this adapter as the search port."""
+    container = build_container(Settings())
+    container.hasher.override(Argon2PasswordHasher(time_cost=1, memory_cost=64))
+    container.search.override(index)
+    lags = []
+    async with open_shop(container=container) as shop:
+        product = await shop.handle(CreateProduct(
+            sku="LAG-1", name="Lag probe", description="", category="Tools",
+            price=Decimal("1.00"), currency="EUR", stock=1,
+        ))
+        for n in range(20):
+            word = f"zqlag{n}w"
+            started = time.perf_counter()
+            await shop.handle(UpdateProduct(product_id=product.id, name=f"Probe {word}"))
+            # Inline dispatch indexes before handle() returns; poll in case a relay is used.
+            for _ in range(10_000):
+                if (await shop.handle(ListProducts(text=word))).items:
+                    break
+                await asyncio.sleep(0.001)
+            lags.append((time.perf_counter() - started) * 1000)
+    return lags
+
+
+def _report(benchmark: Any, adapter: str, timings: dict[str, list[float]], lags: list[float],
+            fill_s: float, size_mb: float | None) -> None:
+    pooled = [t for runs in timings.values() for t in runs]
+    info: dict[str, Any] = {
+        "adapter": adapter,
+        "products": PRODUCTS,
+        "fill_s": round(fill_s, 2),
+        "p50_ms": round(_percentile(pooled, 50), 3),
+        "p99_ms": round(_percentile(pooled, 99), 3),
+        "per_query_ms": {
+            name: {"p50": round(_percentile(runs, 50), 3), "p99": round(_percentile(runs, 99), 3)}
+            for name, runs in timings.items()
+        },
+        "lag_ms_p50": round(statistics.median(lags), 3),
+        "lag_ms_max": round(max(lags), 3),
+        "index_size_mb": None if size_mb is None else round(size_mb, 1),
+        "peak_rss_mb": round(_peak_rss_mb(), 1),
+    }
+    benchmark.extra_info.update(info)
+    lines = [
+        f"\n[{adapter}] {PRODUCTS} products, filled in {info['fill_s']} s;"
+        f" all queries p50 {info['p50_ms']} ms, p99 {info['p99_ms']} ms;"
+        f" lag p50 {info['lag_ms_p50']} ms, max {info['lag_ms_max']} ms;"
+        f" index {info['index_size_mb']} MB; peak RSS {info['peak_rss_mb']} MB",
+    ]
+    for name, figures in info["per_query_ms"].items():
+        lines.append(f"    {name:28s} p50 {figures['p50']:8.3f} ms   p99 {figures['p99']:8.3f} ms")
+    print("\n".join(lines))
+
+
+def _time_all(benchmark: Any, loop: asyncio.AbstractEventLoop, index: Any) -> None:
+    async def all_queries() -> None:
+        for query in QUERIES.values():
+            await index.query(query)
+
+    benchmark.pedantic(lambda: loop.run_until_complete(all_queries()), rounds=5, iterations=1)
+
+
+def test_sqlite_fts5(benchmark: Any, loop: asyncio.AbstractEventLoop, tmp_path: Path,
+                     catalog: list[SearchDocument]) -> None:
+    database = tmp_path / "search.db"
+    engine = create_async_engine(f"sqlite+aiosqlite:///{database}")
+
+    async def setup() -> tuple[float, float]:
+        await sqlite_fts.create_schema(engine)
+        index = sqlite_fts.SqliteFtsSearchIndex(engine)
+        fill_s = await _fill(index, catalog)
+        async with engine.begin() as conn:
+            await conn.execute(text("INSERT INTO search_fts(search_fts) VALUES ('optimize')"))
+            await conn.execute(text("ANALYZE"))
+        return fill_s, database.stat().st_size / 2**20
+
+    try:
+        fill_s, size_mb = loop.run_until_complete(setup())
+        index = sqlite_fts.SqliteFtsSearchIndex(engine)
+        timings = loop.run_until_complete(_latencies(index, SAMPLES))
+        lags = loop.run_until_complete(_lag(index))
+        _report(benchmark, "sqlite-fts5", timings, lags, fill_s, size_mb)
+        _time_all(benchmark, loop, index)
+    finally:
+        loop.run_until_complete(engine.dispose())
+
+
+def test_postgres_fts(benchmark: Any, loop: asyncio.AbstractEventLoop,
+                      catalog: list[SearchDocument]) -> None:
+    name = f"commerce_search_bench_{os.getpid()}"
+
+    async def admin(statement: str) -> bool:
+        try:
+            conn = await asyncpg.connect(ADMIN_DSN, timeout=3)
+        except (OSError, asyncpg.PostgresError, TimeoutError):
+            return False
+        try:
+            await conn.execute(statement)
+        finally:
+            await conn.close()
+        return True
+
+    if not loop.run_until_complete(admin(f'CREATE DATABASE "{name}"')):
+        pytest.skip("PostgreSQL is not reachable at 127.0.0.1:5432")
+    base = ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
+    engine = create_async_engine(f"{base}/{name}", pool_size=5)
+
+    async def setup() -> tuple[float, float]:
+        await postgres_fts.create_schema(engine)
+        index = postgres_fts.PostgresFtsSearchIndex(engine)
+        fill_s = await _fill(index, catalog)
+        async with engine.begin() as conn:
+            await conn.execute(text("ANALYZE search_documents"))
+            await conn.execute(text("ANALYZE search_terms"))
+            size = await conn.scalar(text(
+                "SELECT pg_total_relation_size('search_documents')"
+                " + pg_total_relation_size('search_terms')"
+            ))
+        return fill_s, size / 2**20
+
+    try:
+        fill_s, size_mb = loop.run_until_complete(setup())
+        index = postgres_fts.PostgresFtsSearchIndex(engine)
+        timings = loop.run_until_complete(_latencies(index, SAMPLES))
+        lags = loop.run_until_complete(_lag(index))
+        _report(benchmark, "postgresql-fts", timings, lags, fill_s, size_mb)
+        _time_all(benchmark, loop, index)
+    finally:
+        loop.run_until_complete(engine.dispose())
+        loop.run_until_complete(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def test_memory_reference(benchmark: Any, loop: asyncio.AbstractEventLoop,
+                          catalog: list[SearchDocument]) -> None:
+    index = MemorySearchIndex()
+    fill_s = loop.run_until_complete(_fill(index, catalog))
+    timings = loop.run_until_complete(_latencies(index, 5))
+    lags = loop.run_until_complete(_lag(index))
+    _report(benchmark, "memory (reference)", timings, lags, fill_s, None)
+    _time_all(benchmark, loop, index)
