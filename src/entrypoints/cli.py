@@ -21,6 +21,7 @@ from commerce_core.identity.commands import CreateAdmin
 from commerce_core.shared.errors import DomainError
 from entrypoints.container import build_container
 from entrypoints.embedded import open_shop
+from entrypoints.search_cli import search_app
 from entrypoints.settings import Settings, SettingsError
 
 T = TypeVar("T")
@@ -34,6 +35,7 @@ db_app = typer.Typer(help="Manage the database schema.", no_args_is_help=True)
 app.add_typer(users, name="users")
 app.add_typer(products, name="products")
 app.add_typer(db_app, name="db")
+app.add_typer(search_app, name="search")
 
 
 def fail(message: str) -> NoReturn:
