@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import aio_pika
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from adapters.rabbitmq.dead_letters import DeadLetter, DeadLetters
-from adapters.rabbitmq.topology import Topology
 from entrypoints.distributed_settings import DistributedSettings
 from entrypoints.settings import Settings, SettingsError
+
+if TYPE_CHECKING:
+    from adapters.rabbitmq.dead_letters import DeadLetter
+
+# aio-pika and the adapters are imported by the commands that use them: `commerce --help` and the
+# other commands work where the [rabbitmq] extra is not installed.
 
 outbox_app = typer.Typer(help="The transactional outbox.", no_args_is_help=True)
 dlq_app = typer.Typer(help="The dead-letter queue (distributed mode).", no_args_is_help=True)
@@ -38,6 +41,11 @@ def _amqp_url() -> str:
 
 
 async def _with_dead_letters(action: str, ids: list[str] | None, limit: int) -> list[DeadLetter]:
+    import aio_pika
+
+    from adapters.rabbitmq.dead_letters import DeadLetters
+    from adapters.rabbitmq.topology import Topology
+
     extra = DistributedSettings.from_env()
     connection = await aio_pika.connect(_amqp_url(), timeout=10)
     try:
@@ -62,11 +70,13 @@ def _table(letters: list[DeadLetter], title: str) -> Table:
 
 
 def _run(coroutine: object) -> list[DeadLetter]:
+    from aio_pika.exceptions import AMQPError
+
     try:
         return asyncio.run(coroutine)  # type: ignore[arg-type]
     except typer.Exit:
         raise
-    except (OSError, aio_pika.exceptions.AMQPError) as error:
+    except (OSError, AMQPError) as error:
         raise _fail(f"cannot reach the broker: {error}") from None
 
 
@@ -119,7 +129,16 @@ def outbox_status() -> None:
     console.print(f"outbox: {waiting} event(s) waiting")
 
 
+def worker_command() -> None:
+    """Run the event consumers, the outbox relay and the reservation sweeper (distributed mode)."""
+    from entrypoints.worker import main
+
+    main()
+
+
+# Standalone (`python -m entrypoints.ops_cli`); `commerce` mounts the same sub-apps.
 app = typer.Typer(no_args_is_help=True)
+app.command("worker")(worker_command)
 app.add_typer(outbox_app, name="outbox")
 app.add_typer(dlq_app, name="dlq")
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage
+from aiormq.exceptions import ChannelNotFoundEntity
 from attrs import frozen
 from pamqp.commands import Basic
 
@@ -56,6 +57,8 @@ class DeadLetters:
         self._topology = topology
 
     async def _take_all(self, limit: int) -> list[AbstractIncomingMessage]:
+        if await self.count() == 0:
+            return []
         queue = await self._channel.get_queue(self._topology.dead_letter_queue, ensure=False)
         taken: list[AbstractIncomingMessage] = []
         while len(taken) < limit:
@@ -111,6 +114,14 @@ class DeadLetters:
 
     async def count(self) -> int:
         # Asked of the protocol channel: a robust channel answers a passive declare from its cache.
-        underlay = await self._channel.get_underlay_channel()
-        declared = await underlay.queue_declare(self._topology.dead_letter_queue, passive=True)
+        # A separate channel: a passive declare of a missing queue closes the channel it uses.
+        channel = await self._channel.get_underlay_channel()
+        probe = await channel.connection.channel()
+        try:
+            declared = await probe.queue_declare(self._topology.dead_letter_queue, passive=True)
+        except ChannelNotFoundEntity:
+            return 0  # no worker declared this prefix's topology yet: nothing died
+        finally:
+            if not probe.is_closed:
+                await probe.close()
         return int(declared.message_count or 0)

@@ -12,10 +12,9 @@ from collections.abc import AsyncIterator
 from importlib import metadata
 
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
-from starlette.middleware.gzip import GZipMiddleware
 
 from entrypoints.container import Container
+from entrypoints.distributed_profile import start_outcome_feed
 from entrypoints.http import (
     auth_routes,
     cart_routes,
@@ -59,6 +58,8 @@ def create_app(container: Container) -> Starlette:
         bus = container.bus()
         outcomes = OrderOutcomes()
         stop_listening = outcomes.attach(bus)
+        # Distributed mode: workers push the outcomes over Redis (a no-op otherwise).
+        stop_feed = await start_outcome_feed(container, outcomes.observe)
         checkout = HybridCheckout(bus, outcomes, container.ids(),
                                   wait_s=settings.checkout_wait_ms / 1000)
         state = app.state
@@ -82,6 +83,7 @@ def create_app(container: Container) -> Starlette:
                 worker.cancel()
             await asyncio.gather(*workers, return_exceptions=True)
             stop_listening()
+            await stop_feed()
             shutdown = container.shutdown_resources()
             if shutdown is not None:
                 await shutdown
@@ -89,7 +91,6 @@ def create_app(container: Container) -> Starlette:
     app = Starlette(
         routes=routes(OPERATIONS),
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
-        middleware=[Middleware(GZipMiddleware, minimum_size=4096)],
         lifespan=lifespan,
     )
     # "/products/" is not "/products": answer 404 rather than redirect.

@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from commerce_core.catalog.commands import ListProducts
+from entrypoints.distributed_profile import backend_checks
 from entrypoints.http import models as m
 from entrypoints.http.problems import problem
 from entrypoints.http.routing import Operation, bus, json
@@ -27,6 +28,13 @@ async def ready(request: Request) -> Response:
     except Exception as error:  # any failure means "not ready", whatever the backend raised
         return problem(503, "Not ready", f"database: {type(error).__name__}: {error}",
                        code="not_ready", headers={"Retry-After": "1"})
+    for name, check in backend_checks(request.app.state.container).items():
+        try:
+            await check()
+            checks[name] = "ok"
+        except Exception as error:  # the backend named, as for the database
+            return problem(503, "Not ready", f"{name}: {type(error).__name__}: {error}",
+                           code="not_ready", headers={"Retry-After": "1"})
     return json(m.ReadyOut("ready", checks))
 
 
