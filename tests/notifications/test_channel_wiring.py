@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from notification_support import a_customer, a_product, notifications_of, place_order
 
 from adapters.memory.notifier import RecordingNotifier
 from adapters.notifications.router import ChannelRouter
 from adapters.notifications.smtp import SmtpNotifier
 from adapters.notifications.webhook import WebhookNotifier
 from adapters.system import ManualClock
+from commerce_core.notifications import handlers as notification_handlers
 from commerce_core.notifications.commands import RetryFailedNotifications
 from commerce_core.notifications.model import SEND_LEASE, Notification, NotificationStatus
 from commerce_core.notifications.ports import DeliveryFailed, DeliveryRejected, OutgoingMessage
+from commerce_core.ordering.model import OrderStatus
 from entrypoints.container import Container, build_container
 from entrypoints.embedded import Shop, open_shop
 from entrypoints.notification_profile import parse_smtp_url
@@ -179,3 +183,26 @@ async def test_a_channel_without_an_adapter_is_given_up_at_once(
     assert (stored.status, stored.attempts, stored.gave_up) == (NotificationStatus.FAILED, 1, True)
     assert "no notifier for channel 'sms'" in (stored.last_error or "")
     assert await shop.handle(RetryFailedNotifications()) == 0
+
+
+# -- a channel that hangs ----------------------------------------------------------------------
+
+
+class HangingNotifier:
+    async def send(self, message: OutgoingMessage) -> None:
+        await asyncio.Event().wait()
+
+
+async def test_a_hanging_channel_is_cut_off_and_the_order_confirms(
+    container: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(notification_handlers, "ATTEMPT_TIMEOUT_S", 0.05)
+    container.notifier.override(HangingNotifier())
+    async with open_shop(container=container) as shop:
+        ana = await a_customer(shop)
+        order = await place_order(shop, ana, await a_product(shop))
+
+        assert order.status is OrderStatus.CONFIRMED
+        [record] = notifications_of(shop, "order_confirmed")
+        assert (record.status, record.attempts) == (NotificationStatus.FAILED, 1)
+        assert "TimeoutError" in (record.last_error or "")

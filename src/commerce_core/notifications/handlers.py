@@ -16,7 +16,7 @@ from commerce_core.notifications.commands import (
     RetryFailedNotifications,
     SetNotificationPreferences,
 )
-from commerce_core.notifications.model import Notification
+from commerce_core.notifications.model import SEND_LEASE, Notification
 from commerce_core.notifications.ports import (
     DeliveryRejected,
     NotificationPreferencesRepository,
@@ -33,6 +33,8 @@ from commerce_core.shared.unit_of_work import UnitOfWork
 log = logging.getLogger(__name__)
 MAX_PARALLEL_SENDS = 10
 MAX_RETRY_BATCH = 1000
+# Bounds an attempt whatever the adapter does, and stays under the lease that holds it.
+ATTEMPT_TIMEOUT_S = SEND_LEASE.total_seconds() * 0.75
 
 
 def notification_id(template: str, channel: str, message_id: str) -> str:
@@ -86,12 +88,14 @@ async def retry_failed_notifications(
     now = clock.now()
     async with uow:
         due = await uow.notifications.due_for_retry(now, limit=command.limit)
+        # Sends go out in waves of MAX_PARALLEL_SENDS: the last wave's claim must outlast them.
+        lease = SEND_LEASE * (1 + len(due) // MAX_PARALLEL_SENDS)
         messages: list[OutgoingMessage] = []
         for candidate in due:
             notification = await uow.notifications.get(candidate.id)
             if notification is None or not notification.is_due(now):
                 continue
-            notification.claim(now)
+            notification.claim(now, lease)
             messages.append(_message(notification))
         if not messages:
             return 0
@@ -141,7 +145,8 @@ async def _send_and_record(
     async def attempt(message: OutgoingMessage) -> tuple[str, Exception | None]:
         async with limit:
             try:
-                await notifier.send(message)
+                async with asyncio.timeout(ATTEMPT_TIMEOUT_S):
+                    await notifier.send(message)
             except Exception as error:  # any channel failure is recorded, never propagated
                 log.warning("notification %s failed: %s", message.notification_id, error)
                 return message.notification_id, error
