@@ -152,6 +152,12 @@ def build_container(settings: Settings | None = None) -> Container:
     if not settings.is_memory:
         _use_sql(container, settings)
     use_notification_channels(container, settings)
+    if settings.elasticsearch_url:  # else the database's own full-text search
+        from adapters.elasticsearch.search import elasticsearch_search_for
+
+        container.search.override(
+            providers.Singleton(elasticsearch_search_for, settings.elasticsearch_url)
+        )
     return container
 
 

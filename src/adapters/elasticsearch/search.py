@@ -10,7 +10,7 @@ category filter is a post_filter so the counts show the other categories too.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -148,9 +148,24 @@ def search_body(query: SearchQuery) -> dict[str, Any]:
 
 
 class ElasticsearchSearchIndex:
-    def __init__(self, client: AsyncElasticsearch, index: str = DEFAULT_INDEX) -> None:
+    def __init__(
+        self,
+        client: AsyncElasticsearch,
+        index: str = DEFAULT_INDEX,
+        *,
+        create_on_first_use: bool = False,
+    ) -> None:
         self._client = client
         self._index = index
+        self._needs_index = create_on_first_use
+
+    async def _ready(self) -> None:
+        if self._needs_index:
+            await self.create_index()
+            self._needs_index = False
+
+    async def close(self) -> None:
+        await self._client.close()
 
     async def create_index(self) -> None:
         """Creates the index with its mapping; an index already there is kept as it is."""
@@ -169,6 +184,7 @@ class ElasticsearchSearchIndex:
             operations.append(source_of(document))
         if not operations:
             return
+        await self._ready()
         response = await self._client.bulk(
             operations=operations, refresh="wait_for" if refresh else False
         )
@@ -179,6 +195,7 @@ class ElasticsearchSearchIndex:
             raise RuntimeError(f"elasticsearch refused {len(failed)} documents: {failed[:3]}")
 
     async def remove(self, product_id: str) -> None:
+        await self._ready()
         with contextlib.suppress(NotFoundError):
             await self._client.delete(index=self._index, id=product_id, refresh="wait_for")
 
@@ -186,6 +203,7 @@ class ElasticsearchSearchIndex:
         await self._client.indices.refresh(index=self._index)
 
     async def query(self, query: SearchQuery) -> SearchResult:
+        await self._ready()
         response = await self._client.search(index=self._index, **search_body(query))
         hits = response["hits"]
         buckets = response.get("aggregations", {}).get("categories", {}).get("buckets", [])
@@ -196,6 +214,7 @@ class ElasticsearchSearchIndex:
         )
 
     async def documents(self) -> dict[str, SearchDocument]:
+        await self._ready()
         found: dict[str, SearchDocument] = {}
         after: list[Any] | None = None
         while True:
@@ -218,15 +237,8 @@ class ElasticsearchSearchIndex:
             after = hits[-1]["sort"]
 
 
-async def open_elasticsearch_search(
-    url: str, index: str = DEFAULT_INDEX
-) -> AsyncIterator[ElasticsearchSearchIndex]:
-    """For a ``providers.Resource``: a client for ``url`` and the index, created if missing;
-    the client closes with the container's resources."""
-    client = AsyncElasticsearch(url)
-    try:
-        search = ElasticsearchSearchIndex(client, index)
-        await search.create_index()
-        yield search
-    finally:
-        await client.close()
+
+def elasticsearch_search_for(url: str, index: str = DEFAULT_INDEX) -> ElasticsearchSearchIndex:
+    """For a ``providers.Singleton``: a client for ``url``; the index is created on first use.
+    Synchronous on purpose, so the providers that depend on it stay synchronous."""
+    return ElasticsearchSearchIndex(AsyncElasticsearch(url), index, create_on_first_use=True)

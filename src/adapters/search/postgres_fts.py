@@ -65,11 +65,53 @@ _STATEMENTS = (
     )""",
     "CREATE INDEX IF NOT EXISTS ix_search_documents_document ON search_documents"
     " USING gin (document)",
+    # Browsing a category in each order is an index range, not a sort.
     "CREATE INDEX IF NOT EXISTS ix_search_documents_category ON search_documents"
     " (category_key, category)",
-    "CREATE INDEX IF NOT EXISTS ix_search_documents_price ON search_documents (price)",
-    "CREATE INDEX IF NOT EXISTS ix_search_documents_created ON search_documents (created_at)",
-    "CREATE INDEX IF NOT EXISTS ix_search_documents_name ON search_documents (name_key)",
+    "CREATE INDEX IF NOT EXISTS ix_search_documents_price ON search_documents"
+    " (price, name_key, product_id)",
+    "CREATE INDEX IF NOT EXISTS ix_search_documents_created ON search_documents"
+    " (created_at DESC, product_id)",
+    "CREATE INDEX IF NOT EXISTS ix_search_documents_name ON search_documents"
+    " (name_key, product_id)",
+    "CREATE INDEX IF NOT EXISTS ix_search_documents_category_price ON search_documents"
+    " (category_key, price, name_key, product_id)",
+    "CREATE INDEX IF NOT EXISTS ix_search_documents_category_created ON search_documents"
+    " (category_key, created_at DESC, product_id)",
+    "CREATE INDEX IF NOT EXISTS ix_search_documents_category_name ON search_documents"
+    " (category_key, name_key, product_id)",
+    # Category counts per stock state, kept by a trigger: browsing without words or a price
+    # range reads a few dozen rows instead of counting the catalog.
+    """CREATE TABLE IF NOT EXISTS search_category_counts (
+        category_key text NOT NULL,
+        category text NOT NULL,
+        in_stock boolean NOT NULL,
+        n bigint NOT NULL,
+        PRIMARY KEY (category_key, category, in_stock)
+    )""",
+    """CREATE OR REPLACE FUNCTION search_count_categories() RETURNS trigger
+    LANGUAGE plpgsql AS $$
+    BEGIN
+        IF TG_OP IN ('UPDATE', 'DELETE') THEN
+            UPDATE search_category_counts SET n = n - 1 WHERE category_key = OLD.category_key
+                AND category = OLD.category AND in_stock = OLD.in_stock;
+        END IF;
+        IF TG_OP IN ('UPDATE', 'INSERT') THEN
+            INSERT INTO search_category_counts (category_key, category, in_stock, n)
+            VALUES (NEW.category_key, NEW.category, NEW.in_stock, 1)
+            ON CONFLICT (category_key, category, in_stock) DO UPDATE
+                SET n = search_category_counts.n + 1;
+        END IF;
+        RETURN NULL;
+    END $$""",
+    "DROP TRIGGER IF EXISTS search_counts_insert_delete ON search_documents",
+    """CREATE TRIGGER search_counts_insert_delete AFTER INSERT OR DELETE ON search_documents
+    FOR EACH ROW EXECUTE FUNCTION search_count_categories()""",
+    "DROP TRIGGER IF EXISTS search_counts_update ON search_documents",
+    """CREATE TRIGGER search_counts_update AFTER UPDATE ON search_documents
+    FOR EACH ROW WHEN (OLD.category_key IS DISTINCT FROM NEW.category_key
+        OR OLD.category IS DISTINCT FROM NEW.category OR OLD.in_stock IS DISTINCT FROM NEW.in_stock)
+    EXECUTE FUNCTION search_count_categories()""",
     'CREATE TABLE IF NOT EXISTS search_terms (word text COLLATE "C" PRIMARY KEY)',
     "CREATE INDEX IF NOT EXISTS ix_search_terms_trgm ON search_terms USING gin (word gin_trgm_ops)",
 )
@@ -84,6 +126,8 @@ def drop_statements() -> list[str]:
     return [
         "DROP TABLE IF EXISTS search_terms",
         "DROP TABLE IF EXISTS search_documents",
+        "DROP TABLE IF EXISTS search_category_counts",
+        "DROP FUNCTION IF EXISTS search_count_categories()",
         f"DROP TEXT SEARCH CONFIGURATION IF EXISTS {CONFIG}",
     ]
 
@@ -117,8 +161,14 @@ _ADD_TERMS = text(
     "INSERT INTO search_terms (word) SELECT DISTINCT unnest(:words) ON CONFLICT DO NOTHING"
 ).bindparams(bindparam("words", type_=ARRAY(TEXT)))
 
+_MATCH_ORDER = {
+    "relevance": "score DESC, created_at DESC, product_id",
+    "price": "price, name_key, product_id",
+    "-price": "price DESC, name_key, product_id",
+    "name": "name_key, product_id",
+    "newest": "created_at DESC, product_id",
+}
 _ORDER = {
-    "relevance": "ts_rank(d.document, q.query) DESC, d.created_at DESC, d.product_id",
     "price": "d.price, d.name_key, d.product_id",
     "-price": "d.price DESC, d.name_key, d.product_id",
     "name": "d.name_key, d.product_id",
@@ -263,16 +313,8 @@ class PostgresFtsSearchIndex:
     async def _run(
         self, conn: AsyncConnection, query: SearchQuery, alternatives: Sequence[Sequence[str]]
     ) -> SearchResult:
-        params: dict[str, Any] = {}
+        params: dict[str, Any] = {"limit": query.limit, "offset": query.offset}
         conditions: list[str] = []
-        if alternatives:
-            source = (
-                f"search_documents d, to_tsquery('{CONFIG}', :tsquery) AS q(query)"
-            )
-            conditions.append("d.document @@ q.query")
-            params["tsquery"] = tsquery_text(alternatives)
-        else:
-            source = "search_documents d"
         if query.min_price is not None:
             conditions.append("d.price >= :min_price")
             params["min_price"] = query.min_price
@@ -282,32 +324,98 @@ class PostgresFtsSearchIndex:
         if query.in_stock is not None:
             conditions.append("d.in_stock = :in_stock")
             params["in_stock"] = query.in_stock
-        where = " AND ".join(conditions) or "true"
         category = query.category_key
-        rows = await conn.execute(
+        if category is not None:
+            params["category"] = category
+        if alternatives:
+            params["tsquery"] = tsquery_text(alternatives)
+            return await self._search(conn, query, conditions, params, category)
+        return await self._browse(conn, query, conditions, params, category)
+
+    async def _search(
+        self,
+        conn: AsyncConnection,
+        query: SearchQuery,
+        conditions: list[str],
+        params: dict[str, Any],
+        category: str | None,
+    ) -> SearchResult:
+        """One pass over the matches: their category counts and the page, from one scan."""
+        where = " AND ".join(["d.document @@ q.query", *conditions])
+        score = "ts_rank(d.document, q.query)" if query.sort == "relevance" else "0"
+        in_category = "WHERE category_key = :category" if category is not None else ""
+        statement = f"""
+            WITH m AS MATERIALIZED (
+                SELECT d.product_id, d.category_key, d.category, d.price, d.name_key,
+                    d.created_at, {score} AS score
+                FROM search_documents d, to_tsquery('{CONFIG}', :tsquery) AS q(query)
+                WHERE {where}
+            ),
+            facets AS (
+                SELECT category_key, category, count(*) AS n FROM m
+                GROUP BY category_key, category
+            ),
+            page AS (
+                SELECT product_id, row_number() OVER () AS position FROM (
+                    SELECT product_id FROM m {in_category}
+                    ORDER BY {_MATCH_ORDER[query.sort]} LIMIT :limit OFFSET :offset
+                ) AS ordered
+            )
+            SELECT NULL AS product_id, 0::bigint AS position, category_key, category, n
+            FROM facets
+            UNION ALL
+            SELECT product_id, position, NULL, NULL, NULL FROM page
+            ORDER BY position"""
+        return _result(await conn.execute(text(statement), params), category)
+
+    async def _browse(
+        self,
+        conn: AsyncConnection,
+        query: SearchQuery,
+        conditions: list[str],
+        params: dict[str, Any],
+        category: str | None,
+    ) -> SearchResult:
+        if query.min_price is None and query.max_price is None:
+            stock = "AND in_stock = :in_stock" if query.in_stock is not None else ""
+            counts = text(
+                "SELECT NULL AS product_id, category_key, category, sum(n) AS n"
+                f" FROM search_category_counts WHERE n > 0 {stock}"
+                " GROUP BY category_key, category"
+            )
+        else:
+            counts = text(
+                "SELECT NULL AS product_id, d.category_key, d.category, count(*) AS n"
+                f" FROM search_documents d WHERE {' AND '.join(conditions)}"
+                " GROUP BY d.category_key, d.category"
+            )
+        result = _result(await conn.execute(counts, params), category)
+        if result.total == 0:
+            return result
+        if category is not None:
+            conditions = [*conditions, "d.category_key = :category"]
+        sort = "newest" if query.sort == "relevance" else query.sort
+        page = await conn.scalars(
             text(
-                f"SELECT d.category_key, d.category, count(*) AS n FROM {source}"
-                f" WHERE {where} GROUP BY d.category_key, d.category"
+                f"SELECT d.product_id FROM search_documents d"
+                f" WHERE {' AND '.join(conditions) or 'true'}"
+                f" ORDER BY {_ORDER[sort]} LIMIT :limit OFFSET :offset"
             ),
             params,
         )
-        facets: dict[str, int] = {}
-        total = 0
-        for row in rows:
-            facets[row.category] = facets.get(row.category, 0) + row.n
-            if category is None or row.category_key == category:
-                total += row.n
-        if total == 0:
-            return SearchResult(ids=(), total=0, facets=facets)
-        if category is not None:
-            where += " AND d.category_key = :category"
-            params["category"] = category
-        order = _ORDER[query.sort if alternatives or query.sort != "relevance" else "newest"]
-        page = await conn.scalars(
-            text(
-                f"SELECT d.product_id FROM {source} WHERE {where}"
-                f" ORDER BY {order} LIMIT :limit OFFSET :offset"
-            ),
-            {**params, "limit": query.limit, "offset": query.offset},
-        )
-        return SearchResult(ids=tuple(page), total=total, facets=facets)
+        return SearchResult(ids=tuple(page), total=result.total, facets=result.facets)
+
+
+def _result(rows: Any, category: str | None) -> SearchResult:
+    """Rows without a product id are category counts; the others the page, in order."""
+    facets: dict[str, int] = {}
+    total = 0
+    ids: list[str] = []
+    for row in rows:
+        if row.product_id is not None:
+            ids.append(row.product_id)
+            continue
+        facets[row.category] = facets.get(row.category, 0) + int(row.n)
+        if category is None or row.category_key == category:
+            total += int(row.n)
+    return SearchResult(ids=tuple(ids), total=total, facets=facets)
