@@ -76,9 +76,10 @@ class _Repository(Generic[T]):
         found = {k: self._seen[k] for k in keys if k in self._seen}
         wanted = list({k for k in keys if k not in found})
         if wanted:
-            result = await self._conn.execute(
-                sa.select(self.table).where(self.table.c[self.key_column].in_(wanted))
-            )
+            column = self.table.c[self.key_column]
+            # One key (the common case) as an equality: an IN list is re-rendered every call.
+            condition = column == wanted[0] if len(wanted) == 1 else column.in_(wanted)
+            result = await self._conn.execute(sa.select(self.table).where(condition))
             for row in result:
                 aggregate = self._adopt(type(self).build(row))
                 found[self._key(aggregate)] = aggregate

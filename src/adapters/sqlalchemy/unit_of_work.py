@@ -57,6 +57,11 @@ _TABLES = {
     Payment: t.payments,
     Notification: t.notifications,
 }
+# Built once: the compiled form is cached, and nothing is rebuilt per row.
+_INSERTS = {kind: sa.insert(table) for kind, table in _TABLES.items()}
+_INSERT_LINES = sa.insert(t.order_lines)
+_INSERT_MOVEMENTS = sa.insert(t.stock_movements)
+_INSERT_OUTBOX = sa.insert(t.outbox)
 _KEYS = {
     User: "id",
     Product: "id",
@@ -163,9 +168,9 @@ class SqlUnitOfWork(UnitOfWorkBase):
 
     async def _insert(self, conn: AsyncConnection, aggregate: Any) -> None:
         kind = type(aggregate)
-        await conn.execute(sa.insert(_TABLES[kind]).values(**_VALUES[kind](aggregate), version=1))
+        await conn.execute(_INSERTS[kind], {**_VALUES[kind](aggregate), "version": 1})
         if kind is Order:
-            await conn.execute(sa.insert(t.order_lines), rows.line_values(aggregate))
+            await conn.execute(_INSERT_LINES, rows.line_values(aggregate))
 
     async def _update(self, conn: AsyncConnection, tracked: _Tracked) -> None:
         aggregate = tracked.aggregate
@@ -219,9 +224,8 @@ class SqlUnitOfWork(UnitOfWorkBase):
                 await self._refuse_stock(conn, stock, d_on_hand, d_reserved)
             figures = (row[0], row[1], row[2])
         if movements:
-            await conn.execute(
-                sa.insert(t.stock_movements), [rows.movement_values(m) for m in movements]
-            )
+            values = [rows.movement_values(m) for m in movements]
+            await conn.execute(_INSERT_MOVEMENTS, values[0] if len(values) == 1 else values)
         stock.stored_as(*figures)
 
     async def _refuse_stock(
@@ -244,7 +248,7 @@ class SqlUnitOfWork(UnitOfWorkBase):
     async def _write_outbox(self, events: list[Event]) -> None:
         now = time.time()
         await self.connection.execute(
-            sa.insert(t.outbox),
+            _INSERT_OUTBOX,
             [
                 {"message_id": e.message_id, "name": e.event_name(),
                  "payload": wire.dumps(e), "written_at": now}
