@@ -51,6 +51,14 @@ class Money:
         object.__setattr__(self, "amount", amount.quantize(quantum))
 
     @classmethod
+    def _exact(cls, amount: Decimal, currency: str) -> Money:
+        """Arithmetic on two valid amounts of one currency: skips re-validation (hot path)."""
+        money = object.__new__(cls)
+        object.__setattr__(money, "amount", amount)
+        object.__setattr__(money, "currency", currency)
+        return money
+
+    @classmethod
     def of(cls, amount: Any, currency: str) -> Money:
         return cls(_to_decimal(amount), currency)
 
@@ -64,16 +72,16 @@ class Money:
 
     def __add__(self, other: Money) -> Money:
         self._same_currency(other)
-        return Money(self.amount + other.amount, self.currency)
+        return Money._exact(self.amount + other.amount, self.currency)
 
     def __sub__(self, other: Money) -> Money:
         self._same_currency(other)
-        return Money(self.amount - other.amount, self.currency)
+        return Money._exact(self.amount - other.amount, self.currency)
 
     def __mul__(self, factor: int) -> Money:
         if not isinstance(factor, int) or isinstance(factor, bool):
             raise InvalidMoney("money is multiplied by whole quantities only")
-        return Money(self.amount * factor, self.currency)
+        return Money._exact(self.amount * factor, self.currency)
 
     def __lt__(self, other: Money) -> bool:
         self._same_currency(other)
