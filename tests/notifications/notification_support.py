@@ -39,9 +39,11 @@ class Mailbox:
 
     def __init__(self) -> None:
         self.envelopes: list[Envelope] = []
+        self.logins: list[bytes | None] = []
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         self.envelopes.append(envelope)
+        self.logins.append(session.auth_data.login if session.authenticated else None)
         return "250 Message accepted"
 
     @property
@@ -56,11 +58,12 @@ class Mailbox:
 
 
 @contextlib.asynccontextmanager
-async def smtp_server() -> AsyncIterator[tuple[Mailbox, int]]:
+async def smtp_server(**options: Any) -> AsyncIterator[tuple[Mailbox, int]]:
+    """``options`` go to aiosmtpd's SMTP (e.g. an authenticator)."""
     mailbox = Mailbox()
     loop = asyncio.get_running_loop()
     server = await loop.create_server(
-        lambda: SMTP(mailbox, hostname="mail.test"), host="127.0.0.1", port=0
+        lambda: SMTP(mailbox, hostname="mail.test", **options), host="127.0.0.1", port=0
     )
     port = server.sockets[0].getsockname()[1]
     try:

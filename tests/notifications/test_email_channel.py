@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
+from aiosmtpd.smtp import AuthResult, LoginPassword
 from notification_support import (
     Mailbox,
     a_customer,
@@ -18,6 +19,7 @@ from adapters.notifications.smtp import SmtpNotifier, build_email, message_id_fo
 from commerce_core.notifications.model import NotificationStatus
 from commerce_core.notifications.ports import DeliveryFailed, OutgoingMessage
 from commerce_core.ordering.model import OrderStatus
+from entrypoints.container import build_container
 from entrypoints.embedded import Shop
 from entrypoints.settings import Settings
 
@@ -84,3 +86,33 @@ async def test_an_unreachable_server_is_a_delivery_failure() -> None:
 
     with pytest.raises(DeliveryFailed):
         await notifier.send(OutgoingMessage("n1", "email", "a@example.com", "S", "B"))
+
+
+def _accept_mailer(server: object, session: object, envelope: object, mechanism: str,
+                   data: object) -> AuthResult:
+    ok = isinstance(data, LoginPassword) and (data.login, data.password) == (b"mailer", b"s:cret")
+    return AuthResult(success=ok, auth_data=data)
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+async def test_credentials_in_the_url_log_in() -> None:
+    options = {"authenticator": _accept_mailer, "auth_required": True, "auth_require_tls": False}
+    async with smtp_server(**options) as (mailbox, port):
+        container = build_container(Settings(
+            smtp_url=f"smtp://mailer:s%3Acret@127.0.0.1:{port}?from=shop@example.com"))
+
+        await container.notifier().send(OutgoingMessage("n1", "email", "a@example.com", "S", "B"))
+
+    assert mailbox.logins == [b"mailer"]
+    assert mailbox.messages[0]["To"] == "a@example.com"
+
+
+async def test_a_non_ascii_body_arrives_intact(mail: tuple[Mailbox, int]) -> None:
+    mailbox, port = mail
+    notifier = SmtpNotifier(host="127.0.0.1", port=port, sender="shop@example.com")
+
+    await notifier.send(OutgoingMessage("n2", "email", "a@example.com", "Bestätigt", "Grüße, Zoë"))
+
+    [received] = mailbox.messages
+    assert received["Subject"] == "Bestätigt"
+    assert received.get_content().strip() == "Grüße, Zoë"
