@@ -24,7 +24,7 @@ STATUSES = ("PENDING", "CONFIRMED", "SHIPPED", "DELIVERED", "CANCELLED")
 
 @frozen
 class RegisterRequest:
-    email: str = spec(pattern=EMAIL_PATTERN, max_length=254, fmt="email")
+    email: str = spec(pattern=EMAIL_PATTERN, max_length=254)
     password: str = spec(min_length=8, max_length=256)
     name: str = spec(pattern=NOT_BLANK, max_length=200)
 

@@ -35,8 +35,9 @@ def cart(c: CartView) -> out.CartOut:
                         li.subtotal.amount)
         for li in c.items
     ]
-    total = c.total
-    return out.CartOut(lines, total.amount if total else Decimal(0), c.currency)
+    # Subtotals share the currency's exponent, so their plain sum is the exact total.
+    total = sum((line.subtotal for line in lines), Decimal(0)) if lines else Decimal(0)
+    return out.CartOut(lines, total, c.currency)
 
 
 def order(o: Order) -> out.OrderOut:

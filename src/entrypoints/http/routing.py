@@ -53,6 +53,8 @@ class Operation:
     @property
     def error_statuses(self) -> list[int]:
         implied = set(self.errors)
+        if "{" in self.path:
+            implied.add(404)  # an id that cannot exist is refused before the handler runs
         if self.roles:
             implied.add(401)
         if self.roles == ADMIN:

@@ -5,6 +5,7 @@ constraints. The same metadata validates a request (``parse``) and writes the Op
 
 from __future__ import annotations
 
+import functools
 import re
 import types
 import typing
@@ -85,6 +86,15 @@ def _strict(kind: type, name: str) -> Any:
     return structure
 
 
+def _integer(value: Any, _: type) -> int:
+    # JSON Schema counts 3.0 as an integer; JSON itself does not tell 3 from 3.0.
+    if type(value) is float and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    if type(value) is not int:
+        raise TypeError("expected an integer")
+    return value
+
+
 def _decimal(value: Any, _: type) -> Decimal:
     if not isinstance(value, str) or not re.match(DECIMAL_PATTERN, value):
         raise TypeError("expected a decimal string such as \"19.99\"")
@@ -97,7 +107,7 @@ def _decimal(value: Any, _: type) -> Decimal:
 def make_converter() -> cattrs.Converter:
     converter = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
     converter.register_structure_hook(str, _strict(str, "a string"))
-    converter.register_structure_hook(int, _strict(int, "an integer"))
+    converter.register_structure_hook(int, _integer)
     converter.register_structure_hook(bool, _strict(bool, "true or false"))
     converter.register_structure_hook(Decimal, _decimal)
     converter.register_unstructure_hook(Decimal, str)
@@ -211,11 +221,17 @@ def _from_text(raw: str, kind: Any) -> Any:
     return raw
 
 
+@functools.cache
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
 def parse_query(params: Mapping[str, str], cls: type[T]) -> T:
-    """Query strings, typed by ``cls``'s fields; parameters it does not name are ignored."""
-    hints = typing.get_type_hints(cls)
+    """Query strings, typed by ``cls``'s fields; a parameter it does not name is refused."""
+    hints = _hints(cls)
     values: dict[str, Any] = {}
-    problems: list[tuple[str, str]] = []
+    known = {field.name for field in attrs.fields(cls)}
+    problems = [(name, "unknown parameter") for name in params if name not in known]
     for field in attrs.fields(cls):
         if field.name not in params:
             continue
