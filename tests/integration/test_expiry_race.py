@@ -76,8 +76,11 @@ async def test_expiry_racing_payment_settles_each_order_once(
             while await shop.handle(ExpireReservations(limit=100)):
                 pass
 
-        gateway.gate.set()  # the payments land...
-        await asyncio.gather(sweep(), sweep(), *checkouts)  # ...while the sweepers expire
+        async def payments_land() -> None:
+            await asyncio.sleep(0.1)  # the sweepers are under way: the two interleave
+            gateway.gate.set()
+
+        await asyncio.gather(sweep(), sweep(), payments_land(), *checkouts)
         outbox = shop.container.outbox()
         while await relay_once(outbox, shop.bus, min_age_s=0):
             pass

@@ -21,7 +21,7 @@ from adapters import wire
 from adapters.sqlalchemy import rows
 from adapters.sqlalchemy import tables as t
 from adapters.sqlalchemy.database import Database
-from adapters.sqlalchemy.errors import translate
+from adapters.sqlalchemy.errors import DuplicateInboxRow, translate
 from adapters.sqlalchemy.repositories import (
     SqlNotificationRepository,
     SqlOrderRepository,
@@ -31,6 +31,7 @@ from adapters.sqlalchemy.repositories import (
     SqlStockRepository,
     SqlUserRepository,
 )
+from adapters.sqlalchemy.writers import AsyncpgWriter, CoreWriter
 from commerce_core.catalog.model import Product
 from commerce_core.identity.model import User
 from commerce_core.inventory.model import Reservation, Stock
@@ -57,11 +58,6 @@ _TABLES = {
     Payment: t.payments,
     Notification: t.notifications,
 }
-# Built once: the compiled form is cached, and nothing is rebuilt per row.
-_INSERTS = {kind: sa.insert(table) for kind, table in _TABLES.items()}
-_INSERT_LINES = sa.insert(t.order_lines)
-_INSERT_MOVEMENTS = sa.insert(t.stock_movements)
-_INSERT_OUTBOX = sa.insert(t.outbox)
 _KEYS = {
     User: "id",
     Product: "id",
@@ -70,6 +66,9 @@ _KEYS = {
     Payment: "order_id",
     Notification: "id",
 }
+
+
+Writer = CoreWriter | AsyncpgWriter
 
 
 class _Tracked:
@@ -100,6 +99,7 @@ class SqlUnitOfWork(UnitOfWorkBase):
         self._conn: AsyncConnection | None = None
         self._tx: AsyncTransaction | None = None
         self._locked = False
+        self._writer: Writer | None = None
         self._tracked: dict[int, _Tracked] = {}
         self._versions: list[tuple[_Tracked, int]] = []
         self.users = SqlUserRepository(self)
@@ -146,86 +146,63 @@ class SqlUnitOfWork(UnitOfWorkBase):
             self._tx = conn.get_transaction()
         else:
             self._tx = await conn.begin()
+        writer = await self._open_writer(conn)
         stocks = sorted(
             (tr for tr in self._tracked.values() if isinstance(tr.aggregate, Stock)),
             key=lambda tr: tr.aggregate.product_id,  # one lock order: no deadlocks
         )
         others = [tr for tr in self._tracked.values() if not isinstance(tr.aggregate, Stock)]
         versions: list[tuple[_Tracked, int]] = []
-        try:
-            for tracked in stocks:
-                await self._write_stock(conn, tracked)
-            for tracked in others:
-                if tracked.is_new:
-                    await self._insert(conn, tracked.aggregate)
-                    versions.append((tracked, 1))
-                elif tracked.is_dirty():
-                    await self._update(conn, tracked)
-                    versions.append((tracked, tracked.loaded_version + 1))
-        except exc.DBAPIError as error:
-            raise translate(error) from error
+        for tracked in stocks:
+            await self._write_stock(writer, tracked)
+        for tracked in others:
+            aggregate = tracked.aggregate
+            kind = type(aggregate)
+            if tracked.is_new:
+                await writer.insert(_TABLES[kind], [{**_VALUES[kind](aggregate), "version": 1}])
+                if kind is Order:
+                    await writer.insert(t.order_lines, rows.line_values(aggregate))
+                versions.append((tracked, 1))
+            elif tracked.is_dirty():
+                table, key = _TABLES[kind], _KEYS[kind]
+                if not await writer.update_versioned(
+                    table, key, tracked.loaded_version, _VALUES[kind](aggregate)
+                ):
+                    raise ConcurrencyConflict(
+                        f"{table.name} {getattr(aggregate, key)} changed since it was read"
+                    )
+                versions.append((tracked, tracked.loaded_version + 1))
         self._versions = versions
 
-    async def _insert(self, conn: AsyncConnection, aggregate: Any) -> None:
-        kind = type(aggregate)
-        await conn.execute(_INSERTS[kind], {**_VALUES[kind](aggregate), "version": 1})
-        if kind is Order:
-            await conn.execute(_INSERT_LINES, rows.line_values(aggregate))
+    async def _open_writer(self, conn: AsyncConnection) -> Writer:
+        if self._writer is None:
+            fast = await AsyncpgWriter.open(conn) if self._db.dialect == "postgresql" else None
+            self._writer = fast or CoreWriter(conn)
+        return self._writer
 
-    async def _update(self, conn: AsyncConnection, tracked: _Tracked) -> None:
-        aggregate = tracked.aggregate
-        kind = type(aggregate)
-        table, key = _TABLES[kind], _KEYS[kind]
-        values = _VALUES[kind](aggregate)
-        del values[key]
-        result = await conn.execute(
-            sa.update(table)
-            .where(table.c[key] == getattr(aggregate, key),
-                   table.c.version == tracked.loaded_version)
-            .values(**values, version=tracked.loaded_version + 1)
-        )
-        if result.rowcount != 1:
-            raise ConcurrencyConflict(
-                f"{table.name} {getattr(aggregate, key)} changed since it was read"
-            )
-
-    async def _write_stock(self, conn: AsyncConnection, tracked: _Tracked) -> None:
+    async def _write_stock(self, writer: Writer, tracked: _Tracked) -> None:
         stock: Stock = tracked.aggregate
         movements = stock.pending_movements
         d_on_hand = sum(m.delta_on_hand for m in movements)
         d_reserved = sum(m.delta_reserved for m in movements)
         if tracked.is_new:
-            await conn.execute(sa.insert(t.stock).values(
-                product_id=stock.product_id, on_hand=d_on_hand, reserved=d_reserved,
-                low_stock_threshold=stock.low_stock_threshold, version=1,
-            ))
-            figures = (d_on_hand, d_reserved, 1)
+            await writer.insert(t.stock, [{
+                "product_id": stock.product_id, "on_hand": d_on_hand, "reserved": d_reserved,
+                "low_stock_threshold": stock.low_stock_threshold, "version": 1,
+            }])
+            figures: tuple[int, int, int] | None = (d_on_hand, d_reserved, 1)
         else:
             threshold_changed = stock.low_stock_threshold != tracked.snapshot["low_stock_threshold"]
             if not movements and not threshold_changed:
                 return
-            s = t.stock
-            row = (await conn.execute(
-                sa.update(s)
-                .where(
-                    s.c.product_id == stock.product_id,
-                    s.c.on_hand + d_on_hand - (s.c.reserved + d_reserved) >= 0,
-                    s.c.reserved + d_reserved >= 0,
-                )
-                .values(
-                    on_hand=s.c.on_hand + d_on_hand,
-                    reserved=s.c.reserved + d_reserved,
-                    low_stock_threshold=stock.low_stock_threshold,
-                    version=s.c.version + 1,
-                )
-                .returning(s.c.on_hand, s.c.reserved, s.c.version)
-            )).first()
-            if row is None:
-                await self._refuse_stock(conn, stock, d_on_hand, d_reserved)
-            figures = (row[0], row[1], row[2])
+            figures = await writer.apply_stock(
+                stock.product_id, d_on_hand, d_reserved, stock.low_stock_threshold
+            )
+            if figures is None:
+                await self._refuse_stock(self.connection, stock, d_on_hand, d_reserved)
         if movements:
-            values = [rows.movement_values(m) for m in movements]
-            await conn.execute(_INSERT_MOVEMENTS, values[0] if len(values) == 1 else values)
+            await writer.insert(t.stock_movements, [rows.movement_values(m) for m in movements])
+        assert figures is not None
         stock.stored_as(*figures)
 
     async def _refuse_stock(
@@ -247,14 +224,12 @@ class SqlUnitOfWork(UnitOfWorkBase):
 
     async def _write_outbox(self, events: list[Event]) -> None:
         now = time.time()
-        await self.connection.execute(
-            _INSERT_OUTBOX,
-            [
-                {"message_id": e.message_id, "name": e.event_name(),
-                 "payload": wire.dumps(e), "written_at": now}
-                for e in events
-            ],
-        )
+        writer = await self._open_writer(self.connection)
+        await writer.insert(t.outbox, [
+            {"message_id": e.message_id, "name": e.event_name(), "payload": wire.dumps(e),
+             "written_at": now}
+            for e in events
+        ])
 
     async def _inbox_contains(self, consumer: str, message_id: str) -> bool:
         i = t.inbox
@@ -264,15 +239,21 @@ class SqlUnitOfWork(UnitOfWorkBase):
         return row is not None
 
     async def _inbox_add(self, consumer: str, message_id: str) -> None:
+        writer = await self._open_writer(self.connection)
         try:
-            await self.connection.execute(sa.insert(t.inbox).values(
-                consumer=consumer, message_id=message_id, processed_at=datetime.now(UTC)
-            ))
-        except exc.IntegrityError as error:
+            await writer.insert(t.inbox, [{
+                "consumer": consumer, "message_id": message_id, "processed_at": datetime.now(UTC),
+            }])
+        except DuplicateInboxRow as error:
             raise AlreadyProcessed((consumer, message_id)) from error
 
     async def _commit(self) -> None:
         assert self._tx is not None
+        if self._writer is not None:
+            try:
+                await self._writer.finish()  # the fast path sends its queued inserts now
+            except DuplicateInboxRow as error:
+                raise AlreadyProcessed(self._message) from error
         try:
             await self._tx.commit()
         except exc.DBAPIError as error:
@@ -295,7 +276,7 @@ class SqlUnitOfWork(UnitOfWorkBase):
             if self._conn is not None:
                 await self._conn.close()
         finally:
-            self._conn = self._tx = None
+            self._conn = self._tx = self._writer = None
             self._tracked = {}
             if self._locked:
                 self._locked = False
