@@ -142,13 +142,17 @@ def _report(benchmark: Any, adapter: str, timings: dict[str, list[float]], lags:
         "lag_ms_max": round(max(lags), 3),
         "index_size_mb": None if size_mb is None else round(size_mb, 1),
         "peak_rss_mb": round(_peak_rss_mb(), 1),
+        # Wall-clock figures on a shared machine: the load says how far to trust them.
+        "load_average_1m": round(os.getloadavg()[0], 2),
+        "cpu_count": os.cpu_count(),
     }
     benchmark.extra_info.update(info)
     lines = [
         f"\n[{adapter}] {PRODUCTS} products, filled in {info['fill_s']} s;"
         f" all queries p50 {info['p50_ms']} ms, p99 {info['p99_ms']} ms;"
         f" lag p50 {info['lag_ms_p50']} ms, max {info['lag_ms_max']} ms;"
-        f" index {info['index_size_mb']} MB; peak RSS {info['peak_rss_mb']} MB",
+        f" index {info['index_size_mb']} MB; peak RSS {info['peak_rss_mb']} MB;"
+        f" load average {info['load_average_1m']} on {info['cpu_count']} CPUs",
     ]
     for name, figures in info["per_query_ms"].items():
         lines.append(f"    {name:28s} p50 {figures['p50']:8.3f} ms   p99 {figures['p99']:8.3f} ms")

@@ -84,7 +84,15 @@ class Reindex:
     document: SearchDocument
 
 
-Step = Query | Remove | Reindex
+@frozen
+class SetStock:
+    product_id: str
+    in_stock: bool
+    stock_version: int
+    changed: bool  # what set_in_stock answers
+
+
+Step = Query | Remove | Reindex | SetStock
 
 
 def q(**kwargs: object) -> SearchQuery:
@@ -155,6 +163,15 @@ SCENARIOS: dict[str, list[Step]] = {
         Query(q(text="mechanical"), ordered(total=0)),
         Query(q(text="keyboard", in_stock=True), ordered(total=0)),
         Remove("p404"),
+    ],
+    "stock_figures_apply_in_version_order": [
+        SetStock("p5", False, 3, changed=True),
+        Query(q(text="keyboard", in_stock=True), ordered(total=0)),
+        SetStock("p5", True, 2, changed=False),  # older than the one held: ignored
+        Query(q(text="keyboard", in_stock=False), ordered("p5", total=1)),
+        SetStock("p5", True, 4, changed=True),
+        Query(q(text="keyboard", in_stock=True), ordered("p5", total=1)),
+        SetStock("p404", True, 9, changed=False),
     ],
 }
 

@@ -10,7 +10,15 @@ from collections.abc import AsyncIterator
 
 import pytest
 from elasticsearch import AsyncElasticsearch
-from search_scenarios import CATALOG, SCENARIOS, TYPO_SCENARIOS, Query, Reindex, Remove
+from search_scenarios import (
+    CATALOG,
+    SCENARIOS,
+    TYPO_SCENARIOS,
+    Query,
+    Reindex,
+    Remove,
+    SetStock,
+)
 
 from adapters.elasticsearch.search import ElasticsearchSearchIndex
 
@@ -43,6 +51,11 @@ async def test_the_contract_on_a_real_cluster(
             await cluster_index.remove(step.product_id)
         elif isinstance(step, Reindex):
             await cluster_index.index([step.document])
+        elif isinstance(step, SetStock):
+            changed = await cluster_index.set_in_stock(
+                step.product_id, step.in_stock, step.stock_version
+            )
+            assert changed == step.changed, step
         else:
             assert isinstance(step, Query)
             result = await cluster_index.query(step.query)

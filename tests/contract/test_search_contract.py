@@ -27,11 +27,12 @@ from search_scenarios import (
     Query,
     Reindex,
     Remove,
+    SetStock,
     Step,
 )
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from adapters.elasticsearch.search import ElasticsearchSearchIndex, search_body
+from adapters.elasticsearch.search import ElasticsearchSearchIndex, search_body, source_of
 from adapters.search import postgres_fts, sqlite_fts
 from adapters.search.memory import MemorySearchIndex
 from commerce_core.catalog.search import SearchQuery, SearchResult
@@ -112,6 +113,9 @@ async def _play(index: Any, steps: list[Step]) -> None:
             await index.remove(step.product_id)
         elif isinstance(step, Reindex):
             await index.index([step.document])
+        elif isinstance(step, SetStock):
+            changed = await index.set_in_stock(step.product_id, step.in_stock, step.stock_version)
+            assert changed == step.changed, step
         else:
             assert isinstance(step, Query)
             _check(await index.query(step.query), step.expect, step.query)
@@ -209,3 +213,35 @@ async def test_arbitrary_text_never_raises(search_index: Any, text: str,
                                            category: str | None) -> None:
     result = await search_index.query(SearchQuery(text=text, category=category))
     assert result.total >= len(result.ids)
+
+
+async def test_elasticsearch_lists_its_documents_page_by_page() -> None:
+    doc = next(d for d in CATALOG if d.product_id == "p4")
+    source = source_of(doc)
+
+    def page(hits: list[dict[str, Any]]) -> dict[str, Any]:
+        return {
+            "took": 1, "timed_out": False,
+            "_shards": {"total": 1, "successful": 1, "skipped": 0, "failed": 0},
+            "hits": {"total": {"value": len(hits), "relation": "eq"}, "max_score": None,
+                     "hits": hits},
+        }
+
+    request = {"size": 1000, "sort": [{"product_id": "asc"}], "query": {"match_all": {}}}
+    node = FakeElasticsearch([
+        {"request": {"method": "POST", "path": f"/{ES_INDEX}/_search", "body": request},
+         "response": {"status": 200, "body": page([{
+             "_index": ES_INDEX, "_id": "p4", "_score": None, "_source": source,
+             "sort": ["p4"]}])}},
+        {"request": {"method": "POST", "path": f"/{ES_INDEX}/_search",
+                     "body": {**request, "search_after": ["p4"]}},
+         "response": {"status": 200, "body": page([])}},
+    ])
+    client = AsyncElasticsearch(await node.start())
+    try:
+        documents = await ElasticsearchSearchIndex(client, ES_INDEX).documents()
+    finally:
+        await client.close()
+        await node.stop()
+    assert node.mismatches == []
+    assert documents == {"p4": doc}

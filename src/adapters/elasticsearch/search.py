@@ -69,9 +69,18 @@ MAPPINGS: dict[str, Any] = {
         "price": {"type": "scaled_float", "scaling_factor": 10000},
         "currency": {"type": "keyword"},
         "in_stock": {"type": "boolean"},
+        "stock_version": {"type": "long"},
         "created_at": {"type": "date"},
     },
 }
+
+# Applies a stock figure only when newer than the one held; else the update is a no-op.
+_SET_IN_STOCK = (
+    "if (ctx._source.stock_version < params.stock_version) {"
+    " ctx._source.in_stock = params.in_stock;"
+    " ctx._source.stock_version = params.stock_version;"
+    " } else { ctx.op = 'noop'; }"
+)
 
 _SORTS: dict[str, list[Any]] = {
     "relevance": ["_score", {"created_at": "desc"}, {"product_id": "asc"}],
@@ -95,6 +104,7 @@ def source_of(document: SearchDocument) -> dict[str, Any]:
         "price": str(document.price),
         "currency": document.currency,
         "in_stock": document.in_stock,
+        "stock_version": document.stock_version,
         "created_at": document.created_at.isoformat(),
     }
 
@@ -178,6 +188,9 @@ class ElasticsearchSearchIndex:
                 raise
 
     async def index(self, documents: Iterable[SearchDocument], *, refresh: bool = True) -> None:
+        """Replaces whole documents: unlike the SQL adapters, it does not keep a newer
+        ``in_stock`` already held (a scripted upsert per document would; not worth a bulk's
+        speed while stock figures arrive through ``set_in_stock``)."""
         operations: list[dict[str, Any]] = []
         for document in documents:
             operations.append({"index": {"_index": self._index, "_id": document.product_id}})
@@ -193,6 +206,25 @@ class ElasticsearchSearchIndex:
                 item["index"] for item in response["items"] if "error" in item["index"]
             ]
             raise RuntimeError(f"elasticsearch refused {len(failed)} documents: {failed[:3]}")
+
+    async def set_in_stock(self, product_id: str, in_stock: bool, stock_version: int) -> bool:
+        """True when the document took the figure (possibly with the same ``in_stock``: the
+        script cannot tell, so a caller may drop a cached search it did not need to)."""
+        await self._ready()
+        try:
+            response = await self._client.update(
+                index=self._index,
+                id=product_id,
+                script={
+                    "source": _SET_IN_STOCK,
+                    "lang": "painless",
+                    "params": {"in_stock": in_stock, "stock_version": stock_version},
+                },
+                refresh="wait_for",
+            )
+        except NotFoundError:
+            return False
+        return bool(response["result"] == "updated")
 
     async def remove(self, product_id: str) -> None:
         await self._ready()
@@ -218,10 +250,9 @@ class ElasticsearchSearchIndex:
         found: dict[str, SearchDocument] = {}
         after: list[Any] | None = None
         while True:
-            extra = {"search_after": after} if after is not None else {}
             response = await self._client.search(
                 index=self._index, size=1000, sort=[{"product_id": "asc"}],
-                query={"match_all": {}}, **extra,
+                query={"match_all": {}}, search_after=after,
             )
             hits = response["hits"]["hits"]
             if not hits:
@@ -233,6 +264,7 @@ class ElasticsearchSearchIndex:
                     description=s["description"], category=s["category"],
                     price=Decimal(s["price"]), currency=s["currency"], in_stock=s["in_stock"],
                     created_at=datetime.fromisoformat(s["created_at"]),
+                    stock_version=s.get("stock_version", 0),
                 )
             after = hits[-1]["sort"]
 

@@ -9,7 +9,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from attrs import frozen
+from attrs import evolve, frozen
 
 from commerce_core.catalog.search import (
     SearchDocument,
@@ -69,7 +69,22 @@ class MemorySearchIndex:
 
     async def index(self, documents: Iterable[SearchDocument]) -> None:
         for document in documents:
+            held = self._entries.get(document.product_id)
+            if held is not None and held.document.stock_version > document.stock_version:
+                document = evolve(
+                    document,
+                    in_stock=held.document.in_stock,
+                    stock_version=held.document.stock_version,
+                )
             self._entries[document.product_id] = _entry(document)
+
+    async def set_in_stock(self, product_id: str, in_stock: bool, stock_version: int) -> bool:
+        held = self._entries.get(product_id)
+        if held is None or held.document.stock_version >= stock_version:
+            return False
+        document = evolve(held.document, in_stock=in_stock, stock_version=stock_version)
+        self._entries[product_id] = evolve(held, document=document)
+        return held.document.in_stock != in_stock
 
     async def remove(self, product_id: str) -> None:
         self._entries.pop(product_id, None)

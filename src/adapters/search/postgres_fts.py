@@ -60,11 +60,13 @@ _STATEMENTS = (
         price numeric(18, 4) NOT NULL,
         currency text NOT NULL,
         in_stock boolean NOT NULL,
+        stock_version bigint NOT NULL DEFAULT 0,
         created_at timestamptz NOT NULL,
         document tsvector NOT NULL
     )""",
+    # No pending list: a query never scans a backlog of unmerged entries (writes pay instead).
     "CREATE INDEX IF NOT EXISTS ix_search_documents_document ON search_documents"
-    " USING gin (document)",
+    " USING gin (document) WITH (fastupdate = off)",
     # Browsing a category in each order is an index range, not a sort.
     "CREATE INDEX IF NOT EXISTS ix_search_documents_category ON search_documents"
     " (category_key, category)",
@@ -113,7 +115,8 @@ _STATEMENTS = (
         OR OLD.category IS DISTINCT FROM NEW.category OR OLD.in_stock IS DISTINCT FROM NEW.in_stock)
     EXECUTE FUNCTION search_count_categories()""",
     'CREATE TABLE IF NOT EXISTS search_terms (word text COLLATE "C" PRIMARY KEY)',
-    "CREATE INDEX IF NOT EXISTS ix_search_terms_trgm ON search_terms USING gin (word gin_trgm_ops)",
+    "CREATE INDEX IF NOT EXISTS ix_search_terms_trgm ON search_terms"
+    " USING gin (word gin_trgm_ops) WITH (fastupdate = off)",
 )
 
 
@@ -144,16 +147,19 @@ def _folded(value: str) -> str:
 
 _UPSERT = text(
     f"""INSERT INTO search_documents AS d (product_id, sku, name, description, category,
-        category_key, name_key, price, currency, in_stock, created_at, document)
+        category_key, name_key, price, currency, in_stock, stock_version, created_at, document)
     VALUES (:product_id, :sku, :name, :description, :category, :category_key, :name_key,
-        :price, :currency, :in_stock, :created_at,
+        :price, :currency, :in_stock, :stock_version, :created_at,
         setweight(to_tsvector('{CONFIG}', :name_words), 'A')
         || setweight(to_tsvector('{CONFIG}', :extra_words), 'B')
         || setweight(to_tsvector('{CONFIG}', :description_words), 'C'))
     ON CONFLICT (product_id) DO UPDATE SET sku = excluded.sku, name = excluded.name,
         description = excluded.description, category = excluded.category,
         category_key = excluded.category_key, name_key = excluded.name_key,
-        price = excluded.price, currency = excluded.currency, in_stock = excluded.in_stock,
+        price = excluded.price, currency = excluded.currency,
+        in_stock = CASE WHEN excluded.stock_version >= d.stock_version
+            THEN excluded.in_stock ELSE d.in_stock END,
+        stock_version = greatest(excluded.stock_version, d.stock_version),
         created_at = excluded.created_at, document = excluded.document"""
 )
 
@@ -223,6 +229,7 @@ class PostgresFtsSearchIndex:
                 "price": d.price,
                 "currency": d.currency,
                 "in_stock": d.in_stock,
+                "stock_version": d.stock_version,
                 "created_at": d.created_at,
                 "name_words": _folded(d.name),
                 "extra_words": _folded(extra),
@@ -234,6 +241,22 @@ class PostgresFtsSearchIndex:
         async with self._engine.begin() as conn:
             await conn.execute(_UPSERT, rows)
             await conn.execute(_ADD_TERMS, {"words": sorted(terms)})
+
+    async def set_in_stock(self, product_id: str, in_stock: bool, stock_version: int) -> bool:
+        async with self._engine.begin() as conn:
+            held = (await conn.execute(
+                text("SELECT in_stock FROM search_documents"
+                     " WHERE product_id = :p AND stock_version < :v FOR UPDATE"),
+                {"p": product_id, "v": stock_version},
+            )).first()
+            if held is None:
+                return False  # unknown, or it holds a figure as new or newer
+            await conn.execute(
+                text("UPDATE search_documents SET in_stock = :s, stock_version = :v"
+                     " WHERE product_id = :p"),
+                {"p": product_id, "s": in_stock, "v": stock_version},
+            )
+        return bool(held.in_stock) != in_stock
 
     async def remove(self, product_id: str) -> None:
         # The vocabulary keeps the product's words: a stale term only widens a typo search.
@@ -247,7 +270,7 @@ class PostgresFtsSearchIndex:
             result = await conn.execute(
                 text(
                     "SELECT product_id, sku, name, description, category, price, currency,"
-                    " in_stock, created_at FROM search_documents"
+                    " in_stock, stock_version, created_at FROM search_documents"
                 )
             )
             return {
@@ -263,6 +286,7 @@ class PostgresFtsSearchIndex:
                     currency=row.currency,
                     in_stock=row.in_stock,
                     created_at=row.created_at,
+                    stock_version=row.stock_version,
                 )
                 for row in result
             }

@@ -47,6 +47,7 @@ CREATE TABLE IF NOT EXISTS search_documents (
     price_units INTEGER NOT NULL,
     currency TEXT NOT NULL,
     in_stock INTEGER NOT NULL,
+    stock_version INTEGER NOT NULL DEFAULT 0,
     created_at TEXT NOT NULL,
     created_ts REAL NOT NULL
 )"""
@@ -68,7 +69,8 @@ _TRIGGERS = (
         INSERT INTO search_fts(search_fts, rowid, name, description, extra)
         VALUES ('delete', old.doc_id, old.name, old.description, old.extra);
     END""",
-    """CREATE TRIGGER IF NOT EXISTS search_documents_au AFTER UPDATE ON search_documents BEGIN
+    """CREATE TRIGGER IF NOT EXISTS search_documents_au
+    AFTER UPDATE OF name, description, extra ON search_documents BEGIN
         INSERT INTO search_fts(search_fts, rowid, name, description, extra)
         VALUES ('delete', old.doc_id, old.name, old.description, old.extra);
         INSERT INTO search_fts(rowid, name, description, extra)
@@ -170,6 +172,7 @@ def document_row(document: SearchDocument) -> dict[str, Any]:
         "price_units": price_units(document.price),
         "currency": document.currency,
         "in_stock": int(document.in_stock),
+        "stock_version": document.stock_version,
         "created_at": document.created_at.isoformat(),
         "created_ts": document.created_at.timestamp(),
     }
@@ -177,16 +180,20 @@ def document_row(document: SearchDocument) -> dict[str, Any]:
 
 _UPSERT = text(
     """INSERT INTO search_documents (product_id, sku, name, description, category, extra,
-        category_key, name_key, price, price_units, currency, in_stock, created_at, created_ts)
+        category_key, name_key, price, price_units, currency, in_stock, stock_version,
+        created_at, created_ts)
     VALUES (:product_id, :sku, :name, :description, :category, :extra, :category_key,
-        :name_key, :price, :price_units, :currency, :in_stock, :created_at, :created_ts)
+        :name_key, :price, :price_units, :currency, :in_stock, :stock_version, :created_at,
+        :created_ts)
     ON CONFLICT (product_id) DO UPDATE SET sku = excluded.sku, name = excluded.name,
         description = excluded.description, category = excluded.category,
         extra = excluded.extra, category_key = excluded.category_key,
         name_key = excluded.name_key, price = excluded.price,
         price_units = excluded.price_units, currency = excluded.currency,
-        in_stock = excluded.in_stock, created_at = excluded.created_at,
-        created_ts = excluded.created_ts"""
+        in_stock = CASE WHEN excluded.stock_version >= search_documents.stock_version
+            THEN excluded.in_stock ELSE search_documents.in_stock END,
+        stock_version = max(excluded.stock_version, search_documents.stock_version),
+        created_at = excluded.created_at, created_ts = excluded.created_ts"""
 )
 
 _ORDER = {
@@ -230,6 +237,21 @@ class SqliteFtsSearchIndex:
         async with self._engine.begin() as conn:
             await conn.execute(_UPSERT, rows)
 
+    async def set_in_stock(self, product_id: str, in_stock: bool, stock_version: int) -> bool:
+        async with self._engine.begin() as conn:
+            held = (await conn.execute(
+                text("SELECT in_stock, stock_version FROM search_documents"
+                     " WHERE product_id = :p"), {"p": product_id},
+            )).first()
+            if held is None or held.stock_version >= stock_version:
+                return False
+            await conn.execute(
+                text("UPDATE search_documents SET in_stock = :s, stock_version = :v"
+                     " WHERE product_id = :p AND stock_version < :v"),
+                {"p": product_id, "s": int(in_stock), "v": stock_version},
+            )
+        return bool(held.in_stock) != in_stock
+
     async def remove(self, product_id: str) -> None:
         async with self._engine.begin() as conn:
             await conn.execute(
@@ -241,7 +263,7 @@ class SqliteFtsSearchIndex:
             result = await conn.execute(
                 text(
                     "SELECT product_id, sku, name, description, category, price, currency,"
-                    " in_stock, created_at FROM search_documents"
+                    " in_stock, stock_version, created_at FROM search_documents"
                 )
             )
             return {
@@ -255,6 +277,7 @@ class SqliteFtsSearchIndex:
                     currency=row.currency,
                     in_stock=bool(row.in_stock),
                     created_at=datetime.fromisoformat(row.created_at),
+                    stock_version=row.stock_version,
                 )
                 for row in result
             }

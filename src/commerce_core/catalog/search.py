@@ -69,10 +69,11 @@ class SearchDocument:
     currency: str
     in_stock: bool
     created_at: datetime
+    # The inventory's version of the stock figure behind ``in_stock``: an older one never wins.
+    stock_version: int = 0
 
     @classmethod
-    def from_product(cls, product: Product, *, available: int | None = None) -> SearchDocument:
-        stock = product.stock_available if available is None else available
+    def from_product(cls, product: Product) -> SearchDocument:
         return cls(
             product_id=product.id,
             sku=product.sku,
@@ -81,8 +82,9 @@ class SearchDocument:
             category=product.category,
             price=product.price.amount,
             currency=product.price.currency,
-            in_stock=stock > 0,
+            in_stock=product.stock_available > 0,
             created_at=product.created_at,
+            stock_version=product.stock_version,
         )
 
 
@@ -129,7 +131,13 @@ class SearchResult:
 
 class SearchIndex(Protocol):
     async def index(self, documents: Iterable[SearchDocument]) -> None:
-        """Adds or replaces documents; searchable when this returns."""
+        """Adds or replaces documents; searchable when this returns. Where the index holds a
+        newer ``stock_version`` than a document, it keeps its own ``in_stock``."""
+        ...
+
+    async def set_in_stock(self, product_id: str, in_stock: bool, stock_version: int) -> bool:
+        """Applies a stock figure newer than the one held (an older one changes nothing);
+        True when the product's ``in_stock`` changed. An unknown product is left alone."""
         ...
 
     async def remove(self, product_id: str) -> None:

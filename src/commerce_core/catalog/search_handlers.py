@@ -34,22 +34,13 @@ def search_key(query: SearchQuery) -> str:
     return SEARCH_PREFIX + digest
 
 
-async def _refresh(
-    product_id: str,
-    uow: UnitOfWork,
-    search: SearchIndex,
-    cache: Cache,
-    stock: StockUpdated | None = None,
-) -> None:
+async def _refresh(product_id: str, uow: UnitOfWork, search: SearchIndex, cache: Cache) -> None:
     async with uow:
         product = await uow.products.get(product_id)
     if product is None or not product.active:
         await search.remove(product_id)
     else:
-        available = None
-        if stock is not None and stock.stock_version > product.stock_version:
-            available = stock.available  # the catalog's mirror has not applied it yet
-        await search.index([SearchDocument.from_product(product, available=available)])
+        await search.index([SearchDocument.from_product(product)])
     await cache.delete(product_key(product_id))
     await cache.delete_prefix(SEARCH_PREFIX)
 
@@ -66,10 +57,15 @@ async def reindex_updated_product(
     await _refresh(event.product_id, uow, search, cache)
 
 
-async def reindex_stock_level(
-    event: StockUpdated, uow: UnitOfWork, search: SearchIndex, cache: Cache
-) -> None:
-    await _refresh(event.product_id, uow, search, cache, stock=event)
+async def reindex_stock_level(event: StockUpdated, search: SearchIndex, cache: Cache) -> None:
+    """Every checkout moves stock: one guarded update, and cached searches dropped only when
+    the product went in or out of stock (a page's products are read fresh anyway)."""
+    changed = await search.set_in_stock(
+        event.product_id, event.available > 0, event.stock_version
+    )
+    await cache.delete(product_key(event.product_id))
+    if changed:
+        await cache.delete_prefix(SEARCH_PREFIX)
 
 
 COMMAND_HANDLERS: dict[type, object] = {}
