@@ -213,3 +213,17 @@ async def test_fifty_concurrent_checkouts_with_one_key_create_one_order(api: Api
     assert orders["total"] == 1
     assert (await api.stock(admin, product["id"]))["on_hand"] == 97
     assert api.app.state.container.gateway().charged_twice() == []
+
+
+async def test_a_client_that_hangs_up_mid_checkout_does_not_order_twice(api: Api) -> None:
+    admin, customer = await api.admin(), await api.customer()
+    product = await api.product(admin, stock=5)
+    await api.in_cart(customer, product["id"], 1)
+    hung_up = asyncio.create_task(api.checkout(customer, "tok_timeout", key="flaky-network"))
+    await asyncio.sleep(0.05)
+    hung_up.cancel()
+    await asyncio.sleep(0.5)  # past the checkout's wait: the first attempt has its answer
+    retry = await api.checkout(customer, "tok_timeout", key="flaky-network")
+    assert retry.status_code == 202
+    assert retry.headers["idempotent-replayed"] == "true"
+    assert (await api.http.get("/orders", headers=customer["headers"])).json()["total"] == 1

@@ -90,7 +90,7 @@ def create_app(container: Container) -> Starlette:
 
     app = Starlette(
         routes=routes(OPERATIONS),
-        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        exception_handlers=EXCEPTION_HANDLERS,
         lifespan=lifespan,
     )
     # "/products/" is not "/products": answer 404 rather than redirect.

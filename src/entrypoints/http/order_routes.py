@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 
@@ -86,18 +87,23 @@ async def checkout(request: Request) -> Response:
         if earlier.response is None:
             raise RequestInFlight()
         return _replay(earlier.response)
-    try:
-        response = _outcome_response(
-            await state.checkout.place(user_id, data.payment_method.token)
-        )
-    except BaseException:
-        # Nothing was ordered (empty cart, ...): the key stays free for a corrected retry.
-        await store.release(user_id, key)
-        raise
-    await store.complete(user_id, key, StoredResponse(
-        response.status_code, bytes(response.body), response.headers.get("location")
-    ))
-    return response
+    async def place_and_remember() -> Response:
+        try:
+            response = _outcome_response(
+                await state.checkout.place(user_id, data.payment_method.token)
+            )
+        except BaseException:
+            # Nothing was ordered (empty cart, ...): the key stays free for a corrected retry.
+            await store.release(user_id, key)
+            raise
+        await store.complete(user_id, key, StoredResponse(
+            response.status_code, bytes(response.body), response.headers.get("location")
+        ))
+        return response
+
+    # Shielded: a client that hangs up mid-checkout must not leave an order without its record,
+    # or its retry with the same key would order twice.
+    return await asyncio.shield(place_and_remember())
 
 
 async def list_orders(request: Request) -> Response:

@@ -94,7 +94,8 @@ async def malformed_body(request: Request, error: Exception) -> Response:
 async def http_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, HTTPException)
     title = _TITLES.get(error.status_code, "Request failed")
-    return problem(error.status_code, title, error.detail or title, headers=error.headers)
+    headers = dict(error.headers) if error.headers else None
+    return problem(error.status_code, title, error.detail or title, headers=headers)
 
 
 async def server_error(request: Request, error: Exception) -> Response:

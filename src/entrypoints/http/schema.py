@@ -129,9 +129,8 @@ def _field_errors(error: BaseException, path: str = "") -> list[tuple[str, str]]
         found: list[tuple[str, str]] = []
         inner, other = error.group_exceptions()
         for sub, note in inner:
-            name = getattr(note, "name", None)
-            if name is None:
-                name = getattr(note, "index", "?")
+            index = getattr(note, "index", None)
+            name: str | int = index if isinstance(index, int) else getattr(note, "name", "?")
             found += _field_errors(sub, _join(path, name))
         for sub in other:
             found += _field_errors(sub, path)
@@ -228,11 +227,11 @@ def _hints(cls: type) -> dict[str, Any]:
 
 def parse_query(params: Mapping[str, str], cls: type[T]) -> T:
     """Query strings, typed by ``cls``'s fields; a parameter it does not name is refused."""
-    hints = _hints(cls)
+    hints = _hints(cls)  # type: ignore[arg-type]
     values: dict[str, Any] = {}
-    known = {field.name for field in attrs.fields(cls)}
+    known = {field.name for field in attrs.fields(cls)}  # type: ignore[arg-type]
     problems = [(name, "unknown parameter") for name in params if name not in known]
-    for field in attrs.fields(cls):
+    for field in attrs.fields(cls):  # type: ignore[arg-type]
         if field.name not in params:
             continue
         try:
@@ -304,7 +303,9 @@ def field_schema(
         return {**schema, **({"description": rules["description"]} if "description" in rules
                               else {})}
     schema.update(rules)
-    if field.default not in (attrs.NOTHING, None) and not isinstance(field.default, attrs.Factory):
+    if field.default not in (attrs.NOTHING, None) and not isinstance(
+        field.default, attrs.Factory  # type: ignore[arg-type]
+    ):
         schema["default"] = dump(field.default)
     return schema
 
