@@ -10,7 +10,7 @@ from helpers import NOW, a_product, a_stock, a_user
 
 from commerce_core.inventory.model import MovementReason
 from commerce_core.notifications.model import Notification, NotificationStatus
-from commerce_core.shared.errors import ConcurrencyConflict, InsufficientStock
+from commerce_core.shared.errors import ConcurrencyConflict, EmailTaken, InsufficientStock
 from commerce_core.shared.unit_of_work import AlreadyProcessed
 from entrypoints.embedded import Shop
 
@@ -247,3 +247,30 @@ async def test_stock_deltas_apply_to_the_stored_figures(shop: Shop) -> None:
         stock = await uow.stock.get("p-delta")
     assert stock is not None
     assert stock.on_hand == 22
+
+
+async def test_a_second_commit_in_one_block_is_its_own_transaction(shop: Shop) -> None:
+    first, second = a_user(), a_user()
+    await _store_stock(shop, "p-two", 5)
+
+    async def handler() -> None:
+        async with uow_of(shop) as uow:
+            uow.users.add(first)
+            await uow.commit()
+            stock = await uow.stock.get("p-two")
+            assert stock is not None
+            stock.reserve(2, "o-two", NOW)
+            uow.users.add(second)
+            await uow.commit()
+            stock.reserve(1, "o-three", NOW)
+            uow.users.add(a_user(second.email))  # refused at commit: nothing of this part lands
+            await uow.commit()
+
+    with pytest.raises(EmailTaken):
+        await handler()
+    async with uow_of(shop) as uow:
+        assert await uow.users.get(first.id) is not None
+        assert await uow.users.get(second.id) is not None
+        stock = await uow.stock.get("p-two")
+        assert stock is not None
+        assert (stock.on_hand, stock.reserved) == (5, 2)

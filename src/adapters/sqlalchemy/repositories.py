@@ -66,7 +66,8 @@ class _Repository(Generic[T]):
         seen = self._seen.get(key)
         if seen is not None:
             return seen
-        return await self._get_where(self.table.c[self.key_column] == key)
+        found = await self._uow.fetch_by_keys(self.table, self.key_column, [key])
+        return self._adopt(type(self).build(found[0])) if found else None
 
     async def _get_where(self, condition: Any) -> T | None:
         row = (await self._conn.execute(sa.select(self.table).where(condition))).first()
@@ -76,11 +77,7 @@ class _Repository(Generic[T]):
         found = {k: self._seen[k] for k in keys if k in self._seen}
         wanted = list({k for k in keys if k not in found})
         if wanted:
-            column = self.table.c[self.key_column]
-            # One key (the common case) as an equality: an IN list is re-rendered every call.
-            condition = column == wanted[0] if len(wanted) == 1 else column.in_(wanted)
-            result = await self._conn.execute(sa.select(self.table).where(condition))
-            for row in result:
+            for row in await self._uow.fetch_by_keys(self.table, self.key_column, wanted):
                 aggregate = self._adopt(type(self).build(row))
                 found[self._key(aggregate)] = aggregate
         return {k: found[k] for k in keys if k in found}
@@ -205,13 +202,11 @@ class SqlOrderRepository(_Repository[Order]):
         seen = self._seen.get(order_id)
         if seen is not None:
             return seen
-        row = (await self._conn.execute(
-            sa.select(t.orders).where(t.orders.c.id == order_id)
-        )).first()
-        if row is None:
+        found = await self._uow.fetch_by_keys(t.orders, "id", [order_id])
+        if not found:
             return None
-        lines = await self._lines([order_id])
-        return self._adopt(rows.order_from(row, lines.get(order_id, ())))
+        lines = await self._uow.fetch_by_keys(t.order_lines, "order_id", [order_id], "position")
+        return self._adopt(rows.order_from(found[0], tuple(rows.line_from(r) for r in lines)))
 
     async def _lines(self, order_ids: list[str]) -> dict[str, tuple[OrderLine, ...]]:
         ol = t.order_lines

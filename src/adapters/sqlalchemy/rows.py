@@ -3,6 +3,7 @@ transient state (events, pending movements) starts empty, as if freshly loaded."
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from typing import Any
 
@@ -125,9 +126,12 @@ def reservation_values(reservation: Reservation) -> dict[str, Any]:
 
 def reservation_from(row: Row[Any]) -> Reservation:
     m = row._mapping
+    items = m["items"]
+    if isinstance(items, str):  # asyncpg hands JSON over as text
+        items = json.loads(items)
     return Reservation(
         m["order_id"],
-        tuple(ReservedItem(pid, qty) for pid, qty in m["items"]),
+        tuple(ReservedItem(pid, qty) for pid, qty in items),
         ReservationStatus(m["status"]),
         m["reserved_at"],
         m["expires_at"],

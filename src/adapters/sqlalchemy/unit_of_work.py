@@ -10,6 +10,7 @@ and the inbox row go into the same transaction. The semantics are the in-memory 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -121,6 +122,12 @@ class SqlUnitOfWork(UnitOfWorkBase):
         if self._conn is None:
             raise RuntimeError("the unit of work is not open: use `async with uow:`")
         return self._conn
+
+    async def fetch_by_keys(
+        self, table: sa.Table, column: str, keys: Sequence[str], order_by: str | None = None
+    ) -> list[Any]:
+        writer = await self._open_writer(self.connection)
+        return await writer.fetch_by_keys(table, column, keys, order_by)
 
     def register(self, _table: str, aggregate: Any, *, is_new: bool) -> None:
         self._tracked[id(aggregate)] = _Tracked(aggregate, is_new=is_new)

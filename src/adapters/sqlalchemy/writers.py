@@ -27,6 +27,18 @@ class CoreWriter:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
 
+    async def fetch_by_keys(
+        self, table: sa.Table, column: str, keys: Sequence[str], order_by: str | None = None
+    ) -> list[Any]:
+        """Rows whose ``column`` is one of ``keys``; each exposes ``_mapping``."""
+        col = table.c[column]
+        # One key (the common case) as an equality: an IN list is re-rendered every call.
+        condition = col == keys[0] if len(keys) == 1 else col.in_(list(keys))
+        query = sa.select(table).where(condition)
+        if order_by is not None:
+            query = query.order_by(table.c[order_by])
+        return list((await self._conn.execute(query)).all())
+
     async def insert(self, table: sa.Table, values: Sequence[dict[str, Any]]) -> None:
         try:
             await self._conn.execute(
@@ -83,10 +95,11 @@ _INSERTS = {table.name: sa.insert(table) for table in t.metadata.tables.values()
 class AsyncpgWriter:
     """The same statements as CoreWriter, as asyncpg calls on the raw connection."""
 
-    _sql: dict[tuple[str, tuple[str, ...]], str] = {}  # UPDATE statements by shape
+    _sql: dict[tuple[str, tuple[str, ...]], str] = {}  # statements by shape
 
-    def __init__(self, driver: Any) -> None:
+    def __init__(self, driver: Any, adapted: Any) -> None:
         self._driver = driver
+        self._adapted = adapted
         self._pending: list[tuple[sa.Table, Sequence[dict[str, Any]]]] = []
 
     @classmethod
@@ -95,16 +108,35 @@ class AsyncpgWriter:
         driver is not the one this was written for."""
         raw = await conn.get_raw_connection()
         adapted = raw.dbapi_connection
-        start = getattr(adapted, "_start_transaction", None)
-        if start is None or not hasattr(adapted, "_transaction"):
+        if not hasattr(adapted, "_start_transaction") or not hasattr(adapted, "_transaction"):
             return None
-        if adapted._transaction is None:
-            await start()
-        return cls(raw.driver_connection)
+        writer = cls(raw.driver_connection, adapted)
+        await writer._in_transaction()
+        return writer
+
+    async def _in_transaction(self) -> None:
+        # SQLAlchemy's adapter opens its asyncpg transaction lazily, on its first statement; the
+        # raw statements must never run outside it (after a commit, a new one is opened).
+        if self._adapted._transaction is None:
+            await self._adapted._start_transaction()
+
+    async def fetch_by_keys(
+        self, table: sa.Table, column: str, keys: Sequence[str], order_by: str | None = None
+    ) -> list[Any]:
+        cache_key = (f"select:{table.name}:{column}:{order_by}:{len(keys) == 1}", ())
+        sql = self._sql.get(cache_key)
+        if sql is None:
+            match = f"{column} = $1" if len(keys) == 1 else f"{column} = ANY($1::text[])"
+            order = f" ORDER BY {order_by}" if order_by else ""
+            sql = f"SELECT * FROM {table.name} WHERE {match}{order}"
+            self._sql[cache_key] = sql
+        records = await self._run("fetch", sql, keys[0] if len(keys) == 1 else list(keys))
+        return [_Row(record) for record in records]
 
     async def _run(self, method: str, sql: str, *args: Any) -> Any:
         import asyncpg
 
+        await self._in_transaction()
         try:
             return await getattr(self._driver, method)(sql, *args)
         except asyncpg.PostgresError as error:
@@ -174,6 +206,15 @@ class AsyncpgWriter:
         row = await self._run("fetchrow", _APPLY_STOCK, product_id, d_on_hand, d_reserved,
                               threshold)
         return None if row is None else (row[0], row[1], row[2])
+
+
+class _Row:
+    """An asyncpg record dressed as the SQLAlchemy row that rows.py reads (``row._mapping``)."""
+
+    __slots__ = ("_mapping",)
+
+    def __init__(self, record: Any) -> None:
+        self._mapping = record
 
 
 # The guarded reservation statement: the deltas apply only if the result keeps available >= 0.
