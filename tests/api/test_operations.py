@@ -9,7 +9,9 @@ from entrypoints.http.app import OPERATIONS
 
 
 async def test_health_and_ready(api: Api) -> None:
-    assert (await api.http.get("/health")).json() == {"status": "ok"}
+    health = await api.http.get("/health")
+    assert health.json() == {"status": "ok"}
+    assert health.headers["server-timing"].startswith("app;dur=")
     ready = await api.http.get("/ready")
     assert ready.status_code == 200
     assert ready.json() == {"status": "ready", "checks": {"database": "ok"}}

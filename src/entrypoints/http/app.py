@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from importlib import metadata
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 
 from entrypoints.container import Container
 from entrypoints.distributed_profile import start_outcome_feed
@@ -28,6 +29,7 @@ from entrypoints.http.openapi import openapi_document
 from entrypoints.http.outcomes import OrderOutcomes
 from entrypoints.http.problems import EXCEPTION_HANDLERS
 from entrypoints.http.routing import Operation, routes
+from entrypoints.http.timing import ServerTiming
 from entrypoints.workers import run_relay, run_sweeper
 
 OPERATIONS: list[Operation] = [
@@ -91,6 +93,7 @@ def create_app(container: Container) -> Starlette:
     app = Starlette(
         routes=routes(OPERATIONS),
         exception_handlers=EXCEPTION_HANDLERS,
+        middleware=[Middleware(ServerTiming)],
         lifespan=lifespan,
     )
     # "/products/" is not "/products": answer 404 rather than redirect.
