@@ -1,8 +1,10 @@
 """Keeps the search index and the catalog's cached reads in step with the catalog.
 
-Each handler reads the product as committed rather than trusting the event's copy, so events
-that arrive late or twice still leave the index holding the current state. Inactive products
-leave the index.
+On ProductCreated and ProductUpdated the handler reads the product as committed rather than
+trusting the event's copy, so events that arrive late or twice still leave the index holding the
+current state; inactive products leave the index. StockUpdated, which every checkout raises, is
+one guarded update of ``in_stock`` by stock version: an older figure never wins. A cached read
+may outlive its change by a race between a reader and the invalidation, at most for its TTL.
 """
 
 from __future__ import annotations
