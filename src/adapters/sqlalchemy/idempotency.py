@@ -4,6 +4,7 @@ NOTHING, so of two racing first requests exactly one owns the key."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -12,7 +13,7 @@ from adapters.sqlalchemy import tables as t
 from adapters.sqlalchemy.database import Database
 from commerce_core.ordering.idempotency import IdempotencyRecord, StoredResponse
 
-_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+_INSERTS: dict[str, Any] = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
 class SqlIdempotencyStore:

@@ -10,7 +10,7 @@ and the inbox row go into the same transaction. The semantics are the in-memory 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -43,7 +43,7 @@ from commerce_core.shared.errors import ConcurrencyConflict, InsufficientStock
 from commerce_core.shared.events import Event
 from commerce_core.shared.unit_of_work import AlreadyProcessed, UnitOfWorkBase
 
-_VALUES = {
+_VALUES: dict[type, Callable[[Any], dict[str, Any]]] = {
     User: rows.user_values,
     Product: rows.product_values,
     Reservation: rows.reservation_values,
@@ -199,7 +199,8 @@ class SqlUnitOfWork(UnitOfWorkBase):
             }])
             figures: tuple[int, int, int] | None = (d_on_hand, d_reserved, 1)
         else:
-            threshold_changed = stock.low_stock_threshold != tracked.snapshot["low_stock_threshold"]
+            loaded = tracked.snapshot or {}
+            threshold_changed = stock.low_stock_threshold != loaded.get("low_stock_threshold")
             if not movements and not threshold_changed:
                 return
             figures = await writer.apply_stock(

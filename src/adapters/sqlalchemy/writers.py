@@ -1,10 +1,12 @@
-"""How the unit of work's writes reach the database.
+"""How the unit of work's reads by key and its writes reach the database.
 
 ``CoreWriter`` issues SQLAlchemy Core statements (SQLite, and PostgreSQL when the fast path is not
 available). ``AsyncpgWriter`` sends the same statements to asyncpg directly, on the connection and
-inside the transaction SQLAlchemy opened: a checkout is ten statements, and skipping Core's
-per-statement machinery there roughly halves its CPU cost. Both translate failures into the
-domain's errors, so the unit of work cannot tell them apart.
+inside the transaction SQLAlchemy opened, and queues the inserts to send them at commit as one
+statement of data-modifying CTEs: a checkout then takes six round trips instead of eleven, and
+none of Core's per-statement work. Guarded UPDATEs still run at once, since their row counts
+decide the commit. Both translate failures into the domain's errors, so the unit of work cannot
+tell them apart.
 """
 
 from __future__ import annotations
