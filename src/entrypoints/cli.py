@@ -67,6 +67,18 @@ def run(coroutine: Coroutine[Any, Any, T]) -> T:
         raise
 
 
+async def _check_backends(settings: Settings) -> None:
+    """Opens and closes every configured backend once (and migrates a new SQLite file), so a
+    bad URL is one line on stderr rather than a traceback from the server's startup."""
+    container = build_container(settings)
+    init = container.init_resources()
+    if init is not None:
+        await init
+    shutdown = container.shutdown_resources()
+    if shutdown is not None:
+        await shutdown
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
@@ -79,9 +91,12 @@ def serve(
 
     settings = settings_from_env()
     try:
+        asyncio.run(_check_backends(settings))
         container = build_container(settings)
     except SettingsError as error:
         fail(str(error))
+    except Exception as error:  # unreachable database, missing driver, schema too new, ...
+        fail(f"cannot start: {type(error).__name__}: {error}".splitlines()[0])
     uvicorn.run(create_app(container), host=host, port=port, lifespan="on",
                 log_level="info", server_header=False)
 

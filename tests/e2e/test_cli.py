@@ -95,3 +95,11 @@ def test_a_bad_setting_is_one_line(runner: CliRunner) -> None:
                            env={**_env(), "COMMERCE_CHECKOUT_WAIT_MS": "soon"})
     assert result.exit_code == 1
     assert "COMMERCE_CHECKOUT_WAIT_MS" in result.stderr
+
+
+def test_serve_with_an_unreachable_database_fails_in_one_line(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["serve", "--port", "1"],
+                           env=_env("postgresql+asyncpg://nobody@127.0.0.1:1/shop"))
+    assert result.exit_code == 1
+    assert result.stderr.startswith("commerce: cannot start:")
+    assert result.stderr.strip().count("\n") == 0
