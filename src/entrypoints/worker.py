@@ -16,6 +16,7 @@ import signal
 import sys
 
 from aio_pika.abc import AbstractRobustConnection
+from aio_pika.exceptions import AMQPError
 
 from adapters.rabbitmq.claims import LockedOutbox, SqlOutboxClaims
 from adapters.rabbitmq.connection import connect
@@ -60,7 +61,7 @@ class Worker:
 
     async def start(self) -> None:
         settings = self._container.settings()
-        self._connection = await connect(self._url, name="commerce-worker")
+        self._connection = await self._connect()
         topology = Topology(
             self._extra.amqp_prefix,
             max_deliveries=self._extra.max_deliveries,
@@ -96,6 +97,17 @@ class Worker:
             ),
         ]
         log.info("worker started: %d consumer queues on %s", len(queues), topology.prefix)
+
+    async def _connect(self, max_backoff_s: float = 5.0) -> AbstractRobustConnection:
+        """Waits for the broker: a worker started while it is away comes up when it returns."""
+        backoff = 0.2
+        while True:
+            try:
+                return await connect(self._url, name="commerce-worker")
+            except (OSError, ConnectionError, AMQPError) as error:
+                log.warning("broker unreachable (%s); retrying in %.1f s", error, backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, max_backoff_s)
 
     async def stop(self) -> None:
         if self.consumers is not None:

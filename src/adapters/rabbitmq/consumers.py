@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Mapping
 
 import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractQueue
+from aio_pika.exceptions import AMQPError, ChannelInvalidStateError
 
 from adapters import wire
 from adapters.rabbitmq.topology import ATTEMPTS_HEADER, Topology
@@ -79,6 +80,15 @@ class Consumers:
 
     async def _handle(self, message: AbstractIncomingMessage, handler: EventHandler,
                       queue_name: str) -> None:
+        try:
+            await self._handle_once(message, handler, queue_name)
+        except (AMQPError, ChannelInvalidStateError, ConnectionError) as error:
+            # The channel closed under us (broker restart): the message was not acked, so the
+            # broker delivers it again, and the inbox makes the second run a no-op.
+            log.info("%s: could not settle %s: %r", queue_name, message.message_id, error)
+
+    async def _handle_once(self, message: AbstractIncomingMessage, handler: EventHandler,
+                           queue_name: str) -> None:
         try:
             event = wire.loads(message.body)
         except Exception as error:

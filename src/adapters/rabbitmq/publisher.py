@@ -46,9 +46,19 @@ class ConfirmingPublisher:
 
     async def publish_batch(self, messages: Sequence[OutgoingMessage]) -> list[str]:
         """Publishes every message; returns the ids the broker confirmed."""
-        results = await asyncio.gather(
-            *(self._publish(m) for m in messages), return_exceptions=True
-        )
+        if self._channel.is_closed:
+            return []  # reconnecting: do not queue publishes on a channel that is gone
+        try:
+            # A bound on the whole batch: a confirm lost with its connection must not hold the
+            # claimed rows (and their locks) for longer than this.
+            async with asyncio.timeout(CONFIRM_TIMEOUT_S):
+                results = await asyncio.gather(
+                    *(self._publish(m) for m in messages), return_exceptions=True
+                )
+        except TimeoutError:
+            log.warning("no confirms for a batch of %d within %.0f s", len(messages),
+                        CONFIRM_TIMEOUT_S)
+            return []
         confirmed = []
         for message, result in zip(messages, results, strict=True):
             if isinstance(result, Basic.Ack):
@@ -71,5 +81,4 @@ class ConfirmingPublisher:
             ),
             routing_key=event_type.routing_key(),
             mandatory=True,
-            timeout=CONFIRM_TIMEOUT_S,
         )

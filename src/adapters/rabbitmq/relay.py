@@ -74,6 +74,7 @@ class OutboxRelay:
                 log.warning("outbox relay: %s; retrying in %.2f s", error, backoff)
                 confirmed, failed = 0, 1
             if failed:
+                log.info("outbox relay: %d not confirmed; next try in %.2f s", failed, backoff)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2 or 0.05, self._max_backoff_s)
                 continue
