@@ -158,6 +158,13 @@ def build_container(settings: Settings | None = None) -> Container:
         container.search.override(
             providers.Singleton(elasticsearch_search_for, settings.elasticsearch_url)
         )
+    if settings.redis_url or settings.amqp_url:
+        from entrypoints import distributed_profile  # imports redis and aio-pika only when asked
+
+        if settings.redis_url:
+            distributed_profile.use_redis(container, settings)
+        if settings.amqp_url:
+            distributed_profile.use_rabbitmq(container, settings)
     return container
 
 
