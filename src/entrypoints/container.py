@@ -35,7 +35,6 @@ from commerce_core.shared.unit_of_work import UnitOfWork
 from entrypoints.notification_profile import use_notification_channels
 from entrypoints.settings import Settings, SettingsError
 
-
 SECRET_FILE_SUFFIX = ".jwt-secret"
 
 
@@ -109,9 +108,9 @@ class Container(containers.DeclarativeContainer):
     idempotency = providers.Singleton(MemoryIdempotencyStore)
     refresh_tokens = providers.Singleton(MemoryRefreshTokenStore)
     rate_limiter = providers.Singleton(MemoryRateLimiter)
+    login_throttle = providers.Singleton(LoginThrottle)
     search = providers.Singleton(MemorySearchIndex)
     cache = providers.Singleton(MemoryCache)
-    login_throttle = providers.Singleton(LoginThrottle)
 
     hasher = providers.Singleton(Argon2PasswordHasher)
     jwt_secret = providers.Singleton(jwt_secret_for, settings)
