@@ -46,7 +46,9 @@ async def charge_reserved_order(
             raise TransientError(f"no payment intent for order {event.order_id} yet")
         if payment.status is PaymentStatus.AWAITING_STOCK:
             payment.start_charge(clock.now())
-            await uow.commit()
+            # Not the last step: a worker dying during the charge must leave the message
+            # unrecorded, so its redelivery retries the charge (the gateway key makes it safe).
+            await uow.commit(completes_message=False)
         elif payment.status is not PaymentStatus.CHARGING:
             return  # charged, failed or voided already
         # CHARGING: a first attempt may have died mid-call; the gateway's key makes a retry safe.

@@ -45,7 +45,11 @@ class UnitOfWork(Protocol):
         tb: TracebackType | None,
     ) -> None: ...
 
-    async def commit(self) -> None: ...
+    async def commit(self, *, completes_message: bool = True) -> None:
+        """Makes the transaction durable. A handler that commits in steps around a call outside
+        (a payment gateway) passes ``completes_message=False`` to the steps before the last, so
+        a crash between them leaves the message unrecorded and its redelivery finishes the job."""
+        ...
 
     async def rollback(self) -> None: ...
 
@@ -130,18 +134,22 @@ class UnitOfWorkBase:
             self._seen = []
             await self._close()
 
-    async def commit(self) -> None:
+    async def commit(self, *, completes_message: bool = True) -> None:
         await self._flush()
         events: list[Event] = []
         for aggregate in self._seen:
             events.extend(aggregate.pull_events())
-        if self._message is not None and not self._inbox_written:
+        records_message = (
+            completes_message and self._message is not None and not self._inbox_written
+        )
+        if records_message:
+            assert self._message is not None
             await self._inbox_add(*self._message)
         if events:
             await self._write_outbox(events)
         await self._commit()
         self._committed = True
-        self._inbox_written = self._inbox_written or self._message is not None
+        self._inbox_written = self._inbox_written or records_message
         self._committed_events.extend(events)
 
     async def rollback(self) -> None:
