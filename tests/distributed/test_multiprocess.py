@@ -76,12 +76,7 @@ async def assert_nothing_lost(run: CheckoutRun) -> None:
 
 @pytest.mark.parametrize("chaos", [
     pytest.param(stop_the_broker, id="rabbitmq-stopped-20s"),
-    pytest.param(kill_a_worker, id="worker-sigkilled", marks=pytest.mark.xfail(
-        strict=False,
-        reason="a worker killed between charge_reserved_order's two commits leaves the payment "
-        "CHARGING: the first commit recorded the inbox row, so the redelivery is skipped and "
-        "the order expires (CANCELLED) instead of confirming; see the issue-5 report",
-    )),
+    pytest.param(kill_a_worker, id="worker-sigkilled"),
 ])
 async def test_300_checkouts_two_apis_two_workers(cluster: Cluster, chaos: object) -> None:
     async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=64)) as client:
