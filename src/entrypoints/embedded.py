@@ -18,7 +18,7 @@ from typing import Any
 from commerce_core.shared.messagebus import MessageBus
 from entrypoints.container import Container, build_container
 from entrypoints.settings import Settings
-from entrypoints.workers import run_notification_retries, run_relay, run_sweeper
+from entrypoints.workers import start_in_process_workers, stop_workers
 
 
 class Shop:
@@ -44,22 +44,11 @@ async def open_shop(
     shop = Shop(container)
     tasks: list[asyncio.Task[None]] = []
     if background:
-        s = container.settings()
-        tasks = [
-            asyncio.create_task(run_sweeper(shop.bus, interval_s=s.sweep_interval_s)),
-            asyncio.create_task(
-                run_relay(container.outbox(), shop.bus, interval_s=s.relay_interval_s)
-            ),
-            asyncio.create_task(
-                run_notification_retries(shop.bus, interval_s=s.notification_retry_interval_s)
-            ),
-        ]
+        tasks = start_in_process_workers(shop.bus, container.outbox(), container.settings())
     try:
         yield shop
     finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await stop_workers(tasks)
         shutdown = container.shutdown_resources()
         if shutdown is not None:
             await shutdown

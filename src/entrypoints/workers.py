@@ -9,6 +9,7 @@ import logging
 from commerce_core.notifications.commands import RetryFailedNotifications
 from commerce_core.ordering.commands import ExpireReservations
 from commerce_core.shared.messagebus import MessageBus, Outbox
+from entrypoints.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -50,3 +51,26 @@ async def run_notification_retries(bus: MessageBus, *, interval_s: float, batch:
         except Exception:
             log.exception("notification retries failed")
         await asyncio.sleep(interval_s)
+
+
+def start_in_process_workers(
+    bus: MessageBus, outbox: Outbox, settings: Settings
+) -> list[asyncio.Task[None]]:
+    """The loops that run beside the bus when no broker carries the events (``commerce serve``
+    without AMQP, an embedded shop with ``background=True``)."""
+    return [
+        asyncio.create_task(run_sweeper(bus, interval_s=settings.sweep_interval_s),
+                            name="reservation-sweeper"),
+        asyncio.create_task(run_relay(outbox, bus, interval_s=settings.relay_interval_s),
+                            name="outbox-relay"),
+        asyncio.create_task(
+            run_notification_retries(bus, interval_s=settings.notification_retry_interval_s),
+            name="notification-retries",
+        ),
+    ]
+
+
+async def stop_workers(tasks: list[asyncio.Task[None]]) -> None:
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)

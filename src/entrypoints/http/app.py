@@ -30,7 +30,7 @@ from entrypoints.http.outcomes import OrderOutcomes
 from entrypoints.http.problems import EXCEPTION_HANDLERS
 from entrypoints.http.routing import Operation, routes
 from entrypoints.http.timing import ServerTiming
-from entrypoints.workers import run_relay, run_sweeper
+from entrypoints.workers import start_in_process_workers, stop_workers
 
 OPERATIONS: list[Operation] = [
     *auth_routes.OPERATIONS,
@@ -70,20 +70,13 @@ def create_app(container: Container) -> Starlette:
             container.tokens(), container.idempotency(), container.clock()
         )
         workers: list[asyncio.Task[None]] = []
-        if not settings.amqp_url:
-            workers = [
-                asyncio.create_task(run_sweeper(bus, interval_s=settings.sweep_interval_s)),
-                asyncio.create_task(
-                    run_relay(container.outbox(), bus, interval_s=settings.relay_interval_s)
-                ),
-            ]
+        if not settings.amqp_url:  # else `commerce worker` processes run these loops
+            workers = start_in_process_workers(bus, container.outbox(), settings)
         try:
             yield
         finally:
             await checkout.drain(SHUTDOWN_GRACE_S)
-            for worker in workers:
-                worker.cancel()
-            await asyncio.gather(*workers, return_exceptions=True)
+            await stop_workers(workers)
             stop_listening()
             await stop_feed()
             shutdown = container.shutdown_resources()
