@@ -38,7 +38,7 @@ OUTCOMES_CONSUMER = "outcomes.push"
 
 def claiming_outbox(container: Container) -> ClaimingOutbox:
     if "database" in container.providers:
-        return SqlOutboxClaims(container.database())  # type: ignore[attr-defined]
+        return SqlOutboxClaims(container.database())
     return LockedOutbox(container.outbox())
 
 
@@ -72,7 +72,7 @@ class Worker:
         routes = subscriptions(self.bus)
         handlers: dict[str, EventHandler] = {c: bus_consumer(self.bus, c) for c in routes}
         if "outcome_publisher" in self._container.providers:
-            publisher = self._container.outcome_publisher()  # type: ignore[attr-defined]
+            publisher = self._container.outcome_publisher()
             routes[OUTCOMES_CONSUMER] = [e.routing_key() for e in OUTCOME_EVENTS]
             handlers[OUTCOMES_CONSUMER] = publisher.publish
         queues = await topology.declare(consume_channel, routes)

@@ -76,7 +76,7 @@ class Consumers:
         count = headers.get("x-delivery-count") if self._topology.quorum else None
         if count is None:
             count = headers.get(ATTEMPTS_HEADER, 0)
-        return int(count)  # type: ignore[call-overload]
+        return count if isinstance(count, int) else int(str(count))
 
     async def _handle(self, message: AbstractIncomingMessage, handler: EventHandler,
                       queue_name: str) -> None:

@@ -7,6 +7,7 @@ default exchange (the other consumers of that event handled it already), then ac
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -68,7 +69,7 @@ class DeadLetters:
             taken.append(message)
         return taken
 
-    async def list(self, *, limit: int = 1000) -> list[DeadLetter]:
+    async def list(self, *, limit: int = 1000) -> builtins.list[DeadLetter]:
         taken = await self._take_all(limit)
         try:
             return [_describe(m) for m in taken]
@@ -77,7 +78,7 @@ class DeadLetters:
                 await message.nack(requeue=True)
 
     async def replay(self, message_ids: Iterable[str] | None = None, *,
-                     limit: int = 1000) -> list[DeadLetter]:
+                     limit: int = 1000) -> builtins.list[DeadLetter]:
         """Puts back the given messages (all when None); returns what was replayed."""
         wanted = set(message_ids) if message_ids is not None else None
         taken = await self._take_all(limit)

@@ -20,7 +20,8 @@ log = logging.getLogger(__name__)
 
 
 class Claim(Protocol):
-    messages: Sequence[OutgoingMessage]
+    @property
+    def messages(self) -> Sequence[OutgoingMessage]: ...
 
     async def mark_delivered(self, message_ids: list[str]) -> None:
         """Takes effect when the claim ends without an error."""

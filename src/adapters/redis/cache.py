@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import math
 import pickle
-from typing import Any
+from typing import Any, cast
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
@@ -44,7 +44,7 @@ class RedisCache:
         if raw is None:
             return None
         try:
-            return pickle.loads(raw)
+            return pickle.loads(cast(bytes, raw))
         except Exception:
             return None
 
@@ -71,7 +71,7 @@ class RedisCache:
     async def delete_prefix(self, prefix: str) -> None:
         low, high = f"[{prefix}".encode(), b"[" + prefix.encode() + b"\xff"
         with unavailable_as_transient():
-            keys: list[bytes] = await self._redis.zrangebylex(self._index, low, high)
+            keys = cast(list[bytes], await self._redis.zrangebylex(self._index, low, high))
             for start in range(0, len(keys), 500):
                 chunk = keys[start : start + 500]
                 async with self._redis.pipeline(transaction=True) as pipe:

@@ -7,6 +7,7 @@ for 30 days expires.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import cast
 
 import redis.asyncio as aioredis
 
@@ -34,7 +35,7 @@ class RedisCartRepository:
 
     async def get(self, user_id: str) -> Cart:
         with unavailable_as_transient():
-            fields = await self._redis.hgetall(self._key(user_id))  # type: ignore[misc]
+            fields = cast(dict[bytes, bytes], await self._redis.hgetall(self._key(user_id)))
         if not fields:
             return Cart(user_id)
         updated_raw = fields.pop(_UPDATED_AT.encode(), None)
@@ -51,7 +52,7 @@ class RedisCartRepository:
                     mapping: dict[str, str | int] = dict(cart.lines)
                     if cart.updated_at is not None:
                         mapping[_UPDATED_AT] = cart.updated_at.isoformat()
-                    pipe.hset(key, mapping=mapping)
+                    pipe.hset(key, mapping=mapping)  # type: ignore[arg-type]
                     pipe.expire(key, self._ttl_s)
                 await pipe.execute()
 

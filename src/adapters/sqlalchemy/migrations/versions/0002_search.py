@@ -10,6 +10,8 @@ Create Date: 2026-11-30
 
 from __future__ import annotations
 
+from types import ModuleType
+
 from alembic import op
 from sqlalchemy import text
 
@@ -21,7 +23,7 @@ branch_labels = None
 depends_on = None
 
 
-def _module():  # type: ignore[no-untyped-def]
+def _module() -> ModuleType:
     return sqlite_fts if op.get_bind().dialect.name == "sqlite" else postgres_fts
 
 
