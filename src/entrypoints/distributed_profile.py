@@ -10,6 +10,7 @@ redis and aio-pika are optional extras: they are imported only where a URL asks 
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -79,7 +80,13 @@ def use_redis(container: Any, settings: Settings) -> None:
         providers.Singleton(RedisRefreshTokenStore, client, prefix=prefix)
     )
     container.rate_limiter.override(providers.Singleton(RedisRateLimiter, client, prefix=prefix))
-    container.cache.override(providers.Singleton(RedisCache, client, prefix=prefix))
+    signing_key = providers.Callable(
+        lambda secret: hashlib.sha256(b"commerce-cache:" + secret.encode()).digest(),
+        container.jwt_secret,
+    )
+    container.cache.override(
+        providers.Singleton(RedisCache, client, signing_key=signing_key, prefix=prefix)
+    )
     channel = outcome_channel(prefix)
     container.outcome_feed = providers.Singleton(RedisOutcomeFeed, client, channel=channel)
     container.outcome_publisher = providers.Singleton(

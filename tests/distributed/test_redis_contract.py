@@ -23,6 +23,7 @@ from commerce_core.catalog.search import SearchResult
 from commerce_core.identity.sessions import RateDecision, RefreshRecord
 
 NOW = datetime(2026, 1, 1, 12, tzinfo=UTC)
+SIGNING_KEY = b"k" * 32
 
 pytestmark = pytest.mark.integration
 
@@ -200,7 +201,9 @@ def cache(kind: str, request: pytest.FixtureRequest) -> Any:
     if kind == "memory":
         return MemoryCache()
     client: aioredis.Redis = request.getfixturevalue("redis_client")
-    return RedisCache(client, prefix=request.getfixturevalue("redis_prefix"))
+    return RedisCache(
+        client, signing_key=SIGNING_KEY, prefix=request.getfixturevalue("redis_prefix")
+    )
 
 
 async def test_cache_returns_what_was_set_and_none_for_a_miss(cache: Any) -> None:
@@ -233,7 +236,7 @@ async def test_cache_delete_and_delete_prefix(cache: Any) -> None:
 async def test_a_down_redis_cache_is_a_miss_but_an_invalidation_fails_loudly() -> None:
     client = create_redis("redis://127.0.0.1:1/0", timeout_s=0.2)
     try:
-        cache = RedisCache(client, prefix="down:")
+        cache = RedisCache(client, signing_key=SIGNING_KEY, prefix="down:")
         await cache.set("k", 1, ttl_s=60)
         assert await cache.get("k") is None
         with pytest.raises(BackendUnavailable):
@@ -242,3 +245,16 @@ async def test_a_down_redis_cache_is_a_miss_but_an_invalidation_fails_loudly() -
             await RedisCartRepository(client).get("u1")
     finally:
         await client.aclose()
+
+
+async def test_a_cache_entry_not_signed_with_our_key_is_a_miss_and_never_unpickled(
+    redis_client: aioredis.Redis, redis_prefix: str
+) -> None:
+    ours = RedisCache(redis_client, signing_key=SIGNING_KEY, prefix=redis_prefix)
+    await ours.set("product:1", {"name": "Lamp"}, ttl_s=60)
+    assert await ours.get("product:1") == {"name": "Lamp"}
+
+    # Another writer of the same Redis (a different key): its values are not trusted.
+    forger = RedisCache(redis_client, signing_key=b"x" * 32, prefix=redis_prefix)
+    await forger.set("product:1", {"name": "Evil"}, ttl_s=60)
+    assert await ours.get("product:1") is None

@@ -1,7 +1,8 @@
 """The Cache port over Redis: cache-aside copies with a TTL, shared by every process.
 
-Values are this program's own read models (products, search pages), pickled: Redis here is a
-private store of the deployment, and a value that no longer unpickles (the code changed) is a miss.
+Values are this program's own read models (products, search pages), pickled and signed with an
+HMAC: a value that another writer of the same Redis put there, or that no longer unpickles (the
+code changed), is a miss and never reaches pickle.
 Keys live under a schema generation, so a release with other classes never reads older values.
 
 ``delete_prefix`` must not SCAN the whole database on every product change, so each key is also
@@ -14,6 +15,8 @@ outlives its TTL silently.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import math
 import pickle
@@ -27,10 +30,16 @@ from adapters.redis.connection import ping, unavailable_as_transient
 log = logging.getLogger(__name__)
 
 GENERATION = "v1"
+_MAC_SIZE = hashlib.sha256().digest_size
 
 
 class RedisCache:
-    def __init__(self, client: aioredis.Redis, *, prefix: str = "commerce:") -> None:
+    def __init__(
+        self, client: aioredis.Redis, *, signing_key: bytes, prefix: str = "commerce:"
+    ) -> None:
+        if len(signing_key) < 16:
+            raise ValueError("the cache signing key needs at least 16 bytes")
+        self._key = signing_key
         self._redis = client
         self._prefix = f"{prefix}cache:{GENERATION}:"
         self._index = f"{prefix}cache-index:{GENERATION}"
@@ -43,16 +52,25 @@ class RedisCache:
             return None
         if raw is None:
             return None
+        raw = cast(bytes, raw)
+        mac, payload = raw[:_MAC_SIZE], raw[_MAC_SIZE:]
+        if not hmac.compare_digest(mac, self._sign(payload)):
+            log.warning("cache entry %s has a bad signature; ignored", key)
+            return None
         try:
-            return pickle.loads(cast(bytes, raw))
+            return pickle.loads(payload)
         except Exception:
             return None
+
+    def _sign(self, payload: bytes) -> bytes:
+        return hmac.new(self._key, payload, hashlib.sha256).digest()
 
     async def set(self, key: str, value: Any, *, ttl_s: float) -> None:
         ttl_ms = max(1, math.ceil(ttl_s * 1000))
         try:
             async with self._redis.pipeline(transaction=True) as pipe:
-                pipe.set(self._prefix + key, pickle.dumps(value), px=ttl_ms)
+                payload = pickle.dumps(value)
+                pipe.set(self._prefix + key, self._sign(payload) + payload, px=ttl_ms)
                 pipe.zadd(self._index, {key: 0})
                 # The index outlives every key it lists.
                 pipe.pexpire(self._index, ttl_ms, gt=True)
