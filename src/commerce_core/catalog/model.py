@@ -10,7 +10,8 @@ from commerce_core.shared.aggregate import Aggregate
 from commerce_core.shared.errors import InvalidMoney, InvalidProduct
 from commerce_core.shared.money import Money
 
-_SKU = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,63}$")
+SKU_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,63}$"
+_SKU = re.compile(SKU_PATTERN)
 DEFAULT_LOW_STOCK_THRESHOLD = 5
 
 

@@ -12,7 +12,13 @@ from commerce_core.shared.errors import InvalidEmail, InvalidInput, WeakPassword
 
 # Deliberately simple: one "@", a dot in the domain, no spaces. Deliverability is the mail
 # server's business; this only refuses what cannot be an address.
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s.]{2,}$")
+# The pattern is also the HTTP schema's (JSON Schema, ECMA regex): Python's \s and ECMA's differ on
+# \x1c-\x1f, \x85 and \ufeff, so those are named, and both engines refuse the same strings.
+_NOT_AT_OR_SPACE = r"[^@\s\x1c-\x1f\x85\ufeff"
+EMAIL_PATTERN = (
+    rf"^{_NOT_AT_OR_SPACE}]{{1,64}}@{_NOT_AT_OR_SPACE}]+\.{_NOT_AT_OR_SPACE}.]{{2,}}$"
+)
+_EMAIL = re.compile(EMAIL_PATTERN)
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 256
 

@@ -8,16 +8,20 @@ from typing import Literal
 
 from attrs import frozen
 
+from commerce_core.catalog.model import SKU_PATTERN
+from commerce_core.catalog.ports import SORTS
+from commerce_core.identity.model import EMAIL_PATTERN, Role
+from commerce_core.inventory.model import ADJUSTMENT_REASONS as ADJUSTMENT_REASON_SET
+from commerce_core.ordering.model import OrderStatus
 from entrypoints.http.schema import DECIMAL_PATTERN, spec
 
-EMAIL_PATTERN = r"^[^@\s]{1,64}@[^@\s]+\.[^@\s.]{2,}$"
-SKU_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,63}$"
-NOT_BLANK = r"\S"
+# One source for each rule: the domain's. Patterns are written for both Python's re and the
+# ECMA regexes of JSON Schema (they disagree on what \s means beyond ASCII).
+NOT_BLANK = r"[^\s\x1c-\x1f\x85\ufeff]"
 CURRENCY_PATTERN = r"^[A-Z]{3}$"
-ROLES = ("customer", "admin")
-SORTS = ("relevance", "price", "-price", "name", "newest")
-ADJUSTMENT_REASONS = ("admin", "supplier", "return", "damage")
-STATUSES = ("PENDING", "CONFIRMED", "SHIPPED", "DELIVERED", "CANCELLED")
+ROLES = tuple(role.value for role in Role)
+ADJUSTMENT_REASONS = tuple(sorted(reason.value for reason in ADJUSTMENT_REASON_SET))
+STATUSES = tuple(status.value for status in OrderStatus)
 
 # -- requests ----------------------------------------------------------------------------------
 
@@ -220,6 +224,20 @@ class MovementOut:
 @frozen
 class MovementsOut:
     items: list[MovementOut]
+
+
+@frozen
+class LowStockItemOut:
+    product_id: str
+    sku: str
+    name: str
+    available: int
+    low_stock_threshold: int
+
+
+@frozen
+class LowStockOut:
+    items: list[LowStockItemOut]
 
 
 @frozen
