@@ -13,13 +13,13 @@ The schema lives in :func:`schema_statements`, which the migration and the tests
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY, TEXT
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from adapters.search.sql_documents import load_documents, remove_document
 from commerce_core.catalog.search import (
     SearchDocument,
     SearchQuery,
@@ -28,7 +28,6 @@ from commerce_core.catalog.search import (
     fold,
     words_of,
 )
-from commerce_core.shared.money import minor_units
 
 CONFIG = "commerce_search"
 TYPO_CANDIDATES = 8
@@ -260,36 +259,10 @@ class PostgresFtsSearchIndex:
 
     async def remove(self, product_id: str) -> None:
         # The vocabulary keeps the product's words: a stale term only widens a typo search.
-        async with self._engine.begin() as conn:
-            await conn.execute(
-                text("DELETE FROM search_documents WHERE product_id = :p"), {"p": product_id}
-            )
+        await remove_document(self._engine, product_id)
 
     async def documents(self) -> dict[str, SearchDocument]:
-        async with self._engine.connect() as conn:
-            result = await conn.execute(
-                text(
-                    "SELECT product_id, sku, name, description, category, price, currency,"
-                    " in_stock, stock_version, created_at FROM search_documents"
-                )
-            )
-            return {
-                row.product_id: SearchDocument(
-                    product_id=row.product_id,
-                    sku=row.sku,
-                    name=row.name,
-                    description=row.description,
-                    category=row.category,
-                    price=Decimal(row.price).quantize(
-                        Decimal(1).scaleb(-minor_units(row.currency))
-                    ),
-                    currency=row.currency,
-                    in_stock=row.in_stock,
-                    created_at=row.created_at,
-                    stock_version=row.stock_version,
-                )
-                for row in result
-            }
+        return await load_documents(self._engine)
 
     async def query(self, query: SearchQuery) -> SearchResult:
         words = query.words

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Iterable, Sequence
-from datetime import datetime
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from adapters.search.sql_documents import load_documents, remove_document
 from commerce_core.catalog.search import (
     SearchDocument,
     SearchQuery,
@@ -253,34 +253,10 @@ class SqliteFtsSearchIndex:
         return bool(held.in_stock) != in_stock
 
     async def remove(self, product_id: str) -> None:
-        async with self._engine.begin() as conn:
-            await conn.execute(
-                text("DELETE FROM search_documents WHERE product_id = :p"), {"p": product_id}
-            )
+        await remove_document(self._engine, product_id)
 
     async def documents(self) -> dict[str, SearchDocument]:
-        async with self._engine.connect() as conn:
-            result = await conn.execute(
-                text(
-                    "SELECT product_id, sku, name, description, category, price, currency,"
-                    " in_stock, stock_version, created_at FROM search_documents"
-                )
-            )
-            return {
-                row.product_id: SearchDocument(
-                    product_id=row.product_id,
-                    sku=row.sku,
-                    name=row.name,
-                    description=row.description,
-                    category=row.category,
-                    price=Decimal(row.price),
-                    currency=row.currency,
-                    in_stock=bool(row.in_stock),
-                    created_at=datetime.fromisoformat(row.created_at),
-                    stock_version=row.stock_version,
-                )
-                for row in result
-            }
+        return await load_documents(self._engine)
 
     async def query(self, query: SearchQuery) -> SearchResult:
         params: dict[str, Any] = {}
