@@ -11,12 +11,17 @@ from commerce_core.catalog import search_handlers as search
 from commerce_core.identity import auth
 from commerce_core.identity import handlers as identity
 from commerce_core.inventory import handlers as inventory
+from commerce_core.inventory import supplier_handlers as suppliers
 from commerce_core.notifications import handlers as notifications
 from commerce_core.ordering import handlers as ordering
+from commerce_core.ordering import return_handlers as returns
 from commerce_core.payments import handlers as payments
 from commerce_core.shared.events import Event
 
-_CONTEXTS_WITH_COMMANDS = (identity, auth, catalog, cart, ordering, inventory, notifications)
+_CONTEXTS_WITH_COMMANDS = (
+    identity, auth, catalog, cart, ordering, inventory, suppliers, returns,
+    notifications
+)
 _CONTEXTS_WITH_EVENTS = (catalog, search, inventory, ordering, payments, notifications)
 
 

@@ -65,3 +65,26 @@ async def test_unknown_products_have_no_stock(api: Api) -> None:
         await api.http.get("/admin/inventory/nope/movements", headers=admin["headers"]),
     ):
         assert_problem(response, 404)
+
+
+async def test_low_stock_lists_products_at_or_under_their_threshold(api: Api) -> None:
+    admin = await api.admin()
+    low = await api.product(admin, stock=2, name="Low")
+    await api.product(admin, stock=50, name="Plenty")
+    empty = await api.product(admin, stock=0, name="Empty")
+    response = await api.http.get("/admin/inventory/low-stock", headers=admin["headers"])
+    assert response.status_code == 200, response.text
+    items = response.json()["items"]
+    assert items == [
+        {"product_id": empty["id"], "sku": empty["sku"], "name": "Empty", "available": 0,
+         "low_stock_threshold": 5},
+        {"product_id": low["id"], "sku": low["sku"], "name": "Low", "available": 2,
+         "low_stock_threshold": 5},
+    ]
+
+
+async def test_low_stock_is_for_admins(api: Api) -> None:
+    customer = await api.customer()
+    assert_problem(await api.http.get("/admin/inventory/low-stock",
+                                      headers=customer["headers"]), 403)
+    assert_problem(await api.http.get("/admin/inventory/low-stock"), 401)

@@ -27,3 +27,7 @@ class MemoryOutbox:
 
     async def backlog(self) -> int:
         return len(self._store.outbox)
+
+    async def oldest_age_s(self) -> float:
+        oldest = next(iter(self._store.outbox.values()), None)  # insertion ordered
+        return 0.0 if oldest is None else max(0.0, time.monotonic() - oldest.written_at)

@@ -273,6 +273,13 @@ class MemoryNotificationRepository(_Repository[Notification]):
     async def for_user(self, user_id: str) -> list[Notification]:
         return [private_copy(n) for n in self._rows.values() if n.user_id == user_id]
 
+    async def count_by_status(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for notification in self._rows.values():
+            status = notification.status.value
+            counts[status] = counts.get(status, 0) + 1
+        return counts
+
     async def due_for_retry(self, now: datetime, *, limit: int) -> list[Notification]:
         due = sorted(
             (n for n in self._rows.values() if n.is_due(now)),

@@ -9,8 +9,10 @@ from attrs import define, field
 from commerce_core.catalog.model import Product
 from commerce_core.identity.model import User
 from commerce_core.inventory.model import Movement, Reservation, Stock
+from commerce_core.inventory.suppliers import Supplier, SupplierReceipt
 from commerce_core.notifications.model import Notification
 from commerce_core.ordering.model import Order
+from commerce_core.ordering.returns import ReturnRequest
 from commerce_core.payments.model import Payment
 from commerce_core.shared.events import Event
 
@@ -35,6 +37,9 @@ class MemoryStore:
     order_ids_by_user: defaultdict[str, list[str]] = field(factory=lambda: defaultdict(list))
     payments: dict[str, Payment] = field(factory=dict)
     notifications: dict[str, Notification] = field(factory=dict)
+    suppliers: dict[str, Supplier] = field(factory=dict)
+    supplier_receipts: dict[str, SupplierReceipt] = field(factory=dict)
+    returns: dict[str, ReturnRequest] = field(factory=dict)
     inbox: set[tuple[str, str]] = field(factory=set)
     outbox: dict[str, OutboxRow] = field(factory=dict)  # by message id, insertion ordered
 

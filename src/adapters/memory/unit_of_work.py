@@ -26,7 +26,9 @@ from adapters.memory.repositories import (
     copy_of_state,
     public_state,
 )
+from adapters.memory.returns import MemoryReturnRepository
 from adapters.memory.store import MemoryStore, OutboxRow
+from adapters.memory.suppliers import MemorySupplierReceiptRepository, MemorySupplierRepository
 from commerce_core.catalog.model import Product
 from commerce_core.identity.model import User
 from commerce_core.inventory.model import Stock
@@ -48,6 +50,9 @@ _REPOSITORIES: dict[str, type[_Repository[Any]]] = {
     "orders": MemoryOrderRepository,
     "payments": MemoryPaymentRepository,
     "notifications": MemoryNotificationRepository,
+    "suppliers": MemorySupplierRepository,
+    "supplier_receipts": MemorySupplierReceiptRepository,
+    "returns": MemoryReturnRepository,
 }
 
 
@@ -62,6 +67,9 @@ class MemoryUnitOfWork(UnitOfWorkBase):
     orders: MemoryOrderRepository
     payments: MemoryPaymentRepository
     notifications: MemoryNotificationRepository
+    suppliers: MemorySupplierRepository
+    supplier_receipts: MemorySupplierReceiptRepository
+    returns: MemoryReturnRepository
 
     def __init__(self, store: MemoryStore) -> None:
         super().__init__()

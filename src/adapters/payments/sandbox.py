@@ -19,7 +19,8 @@ class SandboxGateway:
     def __init__(self) -> None:
         self._answers: dict[str, ChargeResult] = {}
         self.captured: dict[str, Money] = {}
-        self.refunded: dict[str, Money] = {}
+        self.refunded: dict[str, Money] = {}  # whole (remaining) refunds, per charge key
+        self.partial_refunds: dict[str, dict[str, Money]] = {}  # per charge key, per refund key
         self.charge_calls: Counter[str] = Counter()  # every call, repeats included
         self.captures: Counter[str] = Counter()  # money actually taken, per key
 
@@ -41,10 +42,26 @@ class SandboxGateway:
         self._answers[key] = result
         return result
 
-    async def refund(self, idempotency_key: str) -> bool:
+    async def refund(
+        self, idempotency_key: str, amount: Money | None = None, *, refund_key: str | None = None
+    ) -> bool:
         if idempotency_key not in self.captured or idempotency_key in self.refunded:
             return False
-        self.refunded[idempotency_key] = self.captured[idempotency_key]
+        parts = self.partial_refunds.setdefault(idempotency_key, {})
+        remaining = self.captured[idempotency_key]
+        for part in parts.values():
+            remaining = remaining - part
+        if amount is None:
+            self.refunded[idempotency_key] = remaining
+            return True
+        if refund_key is None:
+            raise ValueError("a partial refund needs a refund_key")
+        key = refund_key
+        if key in parts:
+            return True  # this refund was made before: the money is back already
+        if remaining < amount:
+            return False
+        parts[key] = amount
         return True
 
     def charged_twice(self) -> list[str]:

@@ -37,3 +37,8 @@ class SqlOutbox:
         async with self._db.transaction() as conn:
             count = await conn.execute(sa.select(sa.func.count()).select_from(t.outbox))
             return int(count.scalar_one())
+
+    async def oldest_age_s(self) -> float:
+        async with self._db.transaction() as conn:
+            oldest = (await conn.execute(sa.select(sa.func.min(t.outbox.c.written_at)))).scalar()
+        return 0.0 if oldest is None else max(0.0, time.time() - float(oldest))

@@ -251,6 +251,13 @@ class SqlNotificationRepository(_Repository[Notification]):
         )
         return [rows.notification_from(row) for row in result]
 
+    async def count_by_status(self) -> dict[str, int]:
+        n = t.notifications
+        result = await self._conn.execute(
+            sa.select(n.c.status, sa.func.count()).group_by(n.c.status)
+        )
+        return {status: int(count) for status, count in result}
+
     async def due_for_retry(self, now: datetime, *, limit: int) -> list[Notification]:
         n = t.notifications
         due_at = sa.func.coalesce(n.c.next_attempt_at, n.c.created_at)

@@ -15,6 +15,7 @@ from commerce_core.identity.model import Role, User
 from commerce_core.inventory.events import ReservedItem
 from commerce_core.inventory.model import Movement, MovementReason, Reservation, ReservationStatus
 from commerce_core.inventory.model import Stock as StockAggregate
+from commerce_core.inventory.suppliers import ReceiptLine, Supplier, SupplierReceipt
 from commerce_core.notifications.model import Notification, NotificationStatus
 from commerce_core.ordering.model import Order, OrderLine, OrderStatus
 from commerce_core.payments.model import Payment, PaymentStatus
@@ -263,5 +264,44 @@ def notification_from(row: Row[Any]) -> Notification:
         last_error=m["last_error"],
         next_attempt_at=m["next_attempt_at"],
         gave_up=bool(m["gave_up"]),
+        version=m["version"],
+    )
+
+
+def supplier_values(supplier: Supplier) -> dict[str, Any]:
+    return {
+        "id": supplier.id,
+        "name": supplier.name,
+        "api_key_hash": supplier.api_key_hash,
+        "created_at": supplier.created_at,
+    }
+
+
+def supplier_from(row: Row[Any]) -> Supplier:
+    m = row._mapping
+    return Supplier(m["id"], m["name"], m["api_key_hash"], m["created_at"], version=m["version"])
+
+
+def receipt_values(receipt: SupplierReceipt) -> dict[str, Any]:
+    return {
+        "id": receipt.id,
+        "supplier_id": receipt.supplier_id,
+        "reference": receipt.reference,
+        "lines": [[line.sku, line.product_id, line.quantity] for line in receipt.lines],
+        "received_at": receipt.received_at,
+    }
+
+
+def receipt_from(row: Row[Any]) -> SupplierReceipt:
+    m = row._mapping
+    lines = m["lines"]
+    if isinstance(lines, str):  # asyncpg hands JSON over as text
+        lines = json.loads(lines)
+    return SupplierReceipt(
+        m["id"],
+        m["supplier_id"],
+        m["reference"],
+        tuple(ReceiptLine(sku, pid, qty) for sku, pid, qty in lines),
+        m["received_at"],
         version=m["version"],
     )

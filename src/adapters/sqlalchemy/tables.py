@@ -195,6 +195,45 @@ notifications = sa.Table(
     ),
 )
 
+suppliers = sa.Table(
+    "suppliers",
+    metadata,
+    sa.Column("id", sa.String, primary_key=True),
+    sa.Column("name", sa.String, nullable=False),
+    sa.Column("api_key_hash", sa.String, nullable=False, unique=True),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+)
+
+supplier_receipts = sa.Table(
+    "supplier_receipts",
+    metadata,
+    sa.Column("id", sa.String, primary_key=True),
+    sa.Column("supplier_id", sa.String, nullable=False),
+    sa.Column("reference", sa.String, nullable=False),
+    sa.Column("lines", sa.JSON, nullable=False),  # [[sku, product_id, quantity], ...]
+    sa.Column("received_at", UtcDateTime, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.UniqueConstraint("supplier_id", "reference", name="uq_supplier_receipts_reference"),
+)
+
+returns = sa.Table(
+    "returns",
+    metadata,
+    sa.Column("id", sa.String, primary_key=True),
+    sa.Column("order_id", sa.String, nullable=False),
+    sa.Column("user_id", sa.String, nullable=False),
+    sa.Column("items", sa.JSON, nullable=False),  # [[product_id, quantity], ...]
+    sa.Column("refund_amount", sa.String, nullable=False),
+    sa.Column("currency", sa.String, nullable=False),
+    sa.Column("status", sa.String, nullable=False),
+    sa.Column("requested_at", UtcDateTime, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+    sa.Column("refunded", sa.Boolean, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Index("ix_returns_order_id", "order_id"),
+)
+
 outbox = sa.Table(
     "outbox",
     metadata,

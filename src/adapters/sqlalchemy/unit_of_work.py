@@ -32,12 +32,16 @@ from adapters.sqlalchemy.repositories import (
     SqlStockRepository,
     SqlUserRepository,
 )
+from adapters.sqlalchemy.returns import SqlReturnRepository, return_values
+from adapters.sqlalchemy.suppliers import SqlSupplierReceiptRepository, SqlSupplierRepository
 from adapters.sqlalchemy.writers import AsyncpgWriter, CoreWriter
 from commerce_core.catalog.model import Product
 from commerce_core.identity.model import User
 from commerce_core.inventory.model import Reservation, Stock
+from commerce_core.inventory.suppliers import Supplier, SupplierReceipt
 from commerce_core.notifications.model import Notification
 from commerce_core.ordering.model import Order
+from commerce_core.ordering.returns import ReturnRequest
 from commerce_core.payments.model import Payment
 from commerce_core.shared.errors import ConcurrencyConflict, InsufficientStock
 from commerce_core.shared.events import Event
@@ -50,6 +54,9 @@ _VALUES: dict[type, Callable[[Any], dict[str, Any]]] = {
     Order: rows.order_values,
     Payment: rows.payment_values,
     Notification: rows.notification_values,
+    Supplier: rows.supplier_values,
+    SupplierReceipt: rows.receipt_values,
+    ReturnRequest: return_values,
 }
 _TABLES = {
     User: t.users,
@@ -58,6 +65,9 @@ _TABLES = {
     Order: t.orders,
     Payment: t.payments,
     Notification: t.notifications,
+    Supplier: t.suppliers,
+    SupplierReceipt: t.supplier_receipts,
+    ReturnRequest: t.returns,
 }
 _KEYS = {
     User: "id",
@@ -66,6 +76,9 @@ _KEYS = {
     Order: "id",
     Payment: "order_id",
     Notification: "id",
+    Supplier: "id",
+    SupplierReceipt: "id",
+    ReturnRequest: "id",
 }
 
 
@@ -110,9 +123,13 @@ class SqlUnitOfWork(UnitOfWorkBase):
         self.orders = SqlOrderRepository(self)
         self.payments = SqlPaymentRepository(self)
         self.notifications = SqlNotificationRepository(self)
+        self.suppliers = SqlSupplierRepository(self)
+        self.supplier_receipts = SqlSupplierReceiptRepository(self)
+        self.returns = SqlReturnRepository(self)
         self._repositories = (
             self.users, self.products, self.stock, self.reservations, self.orders,
-            self.payments, self.notifications,
+            self.payments, self.notifications, self.suppliers, self.supplier_receipts,
+            self.returns,
         )
 
     # -- for the repositories -----------------------------------------------------------------

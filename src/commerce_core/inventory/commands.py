@@ -33,3 +33,18 @@ class ListMovements(Query):
 @frozen
 class ListLowStock(Query):
     pass
+
+
+@frozen(kw_only=True)
+class AdjustStockBySku(Command):
+    """``AdjustStock`` for callers that know the product by its sku (the CLI, CSV receipts)."""
+
+    sku: str
+    delta: int
+    reason: str
+    reference: str | None = None
+
+
+@frozen
+class LowStockReport(Query):
+    """Products at or under their low-stock threshold, with their sku and name."""

@@ -5,13 +5,16 @@ from datetime import timedelta
 from commerce_core.catalog.events import ProductCreated
 from commerce_core.inventory.commands import (
     AdjustStock,
+    AdjustStockBySku,
     GetStock,
     ListLowStock,
     ListMovements,
+    LowStockReport,
     SetLowStockThreshold,
 )
 from commerce_core.inventory.model import (
     ADJUSTMENT_REASONS,
+    LowStockLine,
     Movement,
     MovementReason,
     Reservation,
@@ -26,7 +29,12 @@ from commerce_core.ordering.events import (
     OrderShipped,
 )
 from commerce_core.payments.events import PaymentFailed
-from commerce_core.shared.errors import InsufficientStock, InvalidAdjustment, StockNotFound
+from commerce_core.shared.errors import (
+    InsufficientStock,
+    InvalidAdjustment,
+    StockNotFound,
+    UnknownProduct,
+)
 from commerce_core.shared.ports import Clock
 from commerce_core.shared.unit_of_work import UnitOfWork
 
@@ -168,6 +176,18 @@ async def adjust_stock(command: AdjustStock, uow: UnitOfWork, clock: Clock) -> S
     return stock
 
 
+async def adjust_stock_by_sku(command: AdjustStockBySku, uow: UnitOfWork, clock: Clock) -> Stock:
+    async with uow:
+        product = await uow.products.get_by_sku(command.sku)
+    if product is None:
+        raise UnknownProduct(f"no product has sku {command.sku!r}")
+    return await adjust_stock(
+        AdjustStock(product_id=product.id, delta=command.delta, reason=command.reason,
+                    reference=command.reference),
+        uow, clock,
+    )
+
+
 async def set_low_stock_threshold(command: SetLowStockThreshold, uow: UnitOfWork) -> Stock:
     async with uow:
         stock = await uow.stock.get(command.product_id)
@@ -198,8 +218,23 @@ async def list_low_stock(query: ListLowStock, uow: UnitOfWork) -> list[Stock]:
         return await uow.stock.below_threshold()
 
 
+async def low_stock_report(query: LowStockReport, uow: UnitOfWork) -> list[LowStockLine]:
+    async with uow:
+        stocks = await uow.stock.below_threshold()
+        products = await uow.products.get_many([stock.product_id for stock in stocks])
+    lines = [
+        LowStockLine(stock.product_id, product.sku, product.name, stock.available,
+                     stock.low_stock_threshold)
+        for stock in stocks
+        if (product := products.get(stock.product_id)) is not None and product.active
+    ]
+    return sorted(lines, key=lambda line: (line.available, line.sku))
+
+
 COMMAND_HANDLERS = {
     AdjustStock: adjust_stock,
+    AdjustStockBySku: adjust_stock_by_sku,
+    LowStockReport: low_stock_report,
     SetLowStockThreshold: set_low_stock_threshold,
     GetStock: get_stock,
     ListMovements: list_movements,

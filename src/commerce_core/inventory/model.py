@@ -67,6 +67,15 @@ class Movement:
     at: datetime
 
 
+@frozen
+class LowStockLine:
+    product_id: str
+    sku: str
+    name: str
+    available: int
+    low_stock_threshold: int
+
+
 @define(slots=False, eq=False)
 class Stock(Aggregate):
     product_id: str

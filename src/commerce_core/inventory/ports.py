@@ -5,6 +5,7 @@ from datetime import datetime
 from typing import Protocol
 
 from commerce_core.inventory.model import Movement, Reservation, Stock
+from commerce_core.inventory.suppliers import Supplier, SupplierReceipt
 
 
 class StockRepository(Protocol):
@@ -29,3 +30,20 @@ class ReservationRepository(Protocol):
     async def expired(self, now: datetime, *, limit: int) -> list[Reservation]:
         """Active reservations whose ``expires_at`` has passed, oldest first."""
         ...
+
+
+class SupplierRepository(Protocol):
+    def add(self, supplier: Supplier) -> None: ...
+
+    async def get(self, supplier_id: str) -> Supplier | None: ...
+
+    async def get_by_key_hash(self, api_key_hash: str) -> Supplier | None: ...
+
+
+class SupplierReceiptRepository(Protocol):
+    def add(self, receipt: SupplierReceipt) -> None:
+        """A second receipt with the same (supplier_id, reference) fails the commit with
+        ConcurrencyConflict, so the message bus retries and the retry finds the first one."""
+        ...
+
+    async def for_reference(self, supplier_id: str, reference: str) -> SupplierReceipt | None: ...

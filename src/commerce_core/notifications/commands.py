@@ -19,6 +19,11 @@ class GetNotificationPreferences(Query):
 
 
 @frozen
+class CountNotifications(Query):
+    """How many notifications are in each status (for metrics)."""
+
+
+@frozen
 class RetryFailedNotifications(Command):
     """The retry worker: sends again what failed (or never finished) once its backoff is over."""
 

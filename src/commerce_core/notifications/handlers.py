@@ -12,6 +12,7 @@ from collections.abc import Iterable
 
 from commerce_core.identity.events import UserRegistered
 from commerce_core.notifications.commands import (
+    CountNotifications,
     GetNotificationPreferences,
     RetryFailedNotifications,
     SetNotificationPreferences,
@@ -177,7 +178,13 @@ async def _record(key: str, error: Exception | None, *, uow: UnitOfWork, clock: 
             log.warning("notification %s: outcome of a late attempt not recorded", key)
 
 
+async def count_notifications(query: CountNotifications, uow: UnitOfWork) -> dict[str, int]:
+    async with uow:
+        return await uow.notifications.count_by_status()
+
+
 COMMAND_HANDLERS = {
+    CountNotifications: count_notifications,
     SetNotificationPreferences: set_notification_preferences,
     GetNotificationPreferences: get_notification_preferences,
     RetryFailedNotifications: retry_failed_notifications,

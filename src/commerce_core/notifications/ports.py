@@ -40,6 +40,10 @@ class NotificationRepository(Protocol):
 
     async def for_user(self, user_id: str) -> list[Notification]: ...
 
+    async def count_by_status(self) -> dict[str, int]:
+        """How many notifications are in each status (statuses with none are left out)."""
+        ...
+
     async def due_for_retry(self, now: datetime, *, limit: int) -> list[Notification]:
         """Notifications not SENT and not given up whose next attempt time (``created_at`` when
         unset) is at or before ``now``, earliest first, at most ``limit``. Detached copies: load

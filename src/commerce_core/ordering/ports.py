@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from commerce_core.ordering.model import Order
+from commerce_core.ordering.returns import ReturnRequest
 
 
 class OrderRepository(Protocol):
@@ -16,4 +17,14 @@ class OrderRepository(Protocol):
         self, user_id: str, *, offset: int, limit: int
     ) -> tuple[list[Order], int]:
         """Newest first, and the total count."""
+        ...
+
+
+class ReturnRepository(Protocol):
+    def add(self, return_request: ReturnRequest) -> None: ...
+
+    async def get(self, return_id: str) -> ReturnRequest | None: ...
+
+    async def for_order(self, order_id: str) -> list[ReturnRequest]:
+        """Every return of the order, oldest first."""
         ...

@@ -30,8 +30,16 @@ class PaymentGateway(Protocol):
         """
         ...
 
-    async def refund(self, idempotency_key: str) -> bool:
-        """Refunds what was captured under the key; False when nothing was captured."""
+    async def refund(
+        self, idempotency_key: str, amount: Money | None = None, *, refund_key: str | None = None
+    ) -> bool:
+        """Refunds what was captured under the key; False when nothing was captured.
+
+        With ``amount`` (and a ``refund_key`` naming this refund) it refunds that part only,
+        at most once per ``refund_key``: a repeat is a no-op that answers True, since the money
+        is back. False when the capture does not cover the amount. Without ``amount`` the rest
+        of the capture is refunded, once.
+        """
         ...
 
 

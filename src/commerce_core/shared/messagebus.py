@@ -38,6 +38,10 @@ class Outbox(Protocol):
 
     async def backlog(self) -> int: ...
 
+    async def oldest_age_s(self) -> float:
+        """Seconds since the oldest undelivered row was written; 0 when the outbox is empty."""
+        ...
+
 
 class UnknownMessage(LookupError):
     pass

@@ -17,9 +17,14 @@ from commerce_core.shared.events import Event
 if TYPE_CHECKING:
     from commerce_core.catalog.ports import ProductRepository
     from commerce_core.identity.ports import UserRepository
-    from commerce_core.inventory.ports import ReservationRepository, StockRepository
+    from commerce_core.inventory.ports import (
+        ReservationRepository,
+        StockRepository,
+        SupplierReceiptRepository,
+        SupplierRepository,
+    )
     from commerce_core.notifications.ports import NotificationRepository
-    from commerce_core.ordering.ports import OrderRepository
+    from commerce_core.ordering.ports import OrderRepository, ReturnRepository
     from commerce_core.payments.ports import PaymentRepository
 
 
@@ -35,6 +40,9 @@ class UnitOfWork(Protocol):
     orders: OrderRepository
     payments: PaymentRepository
     notifications: NotificationRepository
+    suppliers: SupplierRepository
+    supplier_receipts: SupplierReceiptRepository
+    returns: ReturnRepository
 
     async def __aenter__(self) -> Self: ...
 

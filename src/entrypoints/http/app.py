@@ -21,10 +21,14 @@ from entrypoints.http import (
     cart_routes,
     catalog_routes,
     inventory_routes,
+    metrics,
     ops_routes,
     order_routes,
+    return_routes,
+    supplier_routes,
 )
 from entrypoints.http.checkout import HybridCheckout
+from entrypoints.http.metrics import Metrics, RequestMetrics
 from entrypoints.http.openapi import openapi_document
 from entrypoints.http.outcomes import OrderOutcomes
 from entrypoints.http.problems import EXCEPTION_HANDLERS
@@ -37,8 +41,11 @@ OPERATIONS: list[Operation] = [
     *catalog_routes.OPERATIONS,
     *cart_routes.OPERATIONS,
     *order_routes.OPERATIONS,
+    *return_routes.OPERATIONS,
     *inventory_routes.OPERATIONS,
+    *supplier_routes.OPERATIONS,
     *ops_routes.OPERATIONS,
+    *metrics.OPERATIONS,
 ]
 SHUTDOWN_GRACE_S = 2.0
 
@@ -60,6 +67,7 @@ def create_app(container: Container) -> Starlette:
         bus = container.bus()
         outcomes = OrderOutcomes()
         stop_listening = outcomes.attach(bus)
+        stop_counting = bus.observe(app_metrics.observe)
         # Distributed mode: workers push the outcomes over Redis (a no-op otherwise).
         stop_feed = await start_outcome_feed(container, outcomes.observe)
         checkout = HybridCheckout(bus, outcomes, container.ids(),
@@ -78,21 +86,25 @@ def create_app(container: Container) -> Starlette:
             await checkout.drain(SHUTDOWN_GRACE_S)
             await stop_workers(workers)
             stop_listening()
+            stop_counting()
             await stop_feed()
             shutdown = container.shutdown_resources()
             if shutdown is not None:
                 await shutdown
 
+    app_routes = routes(OPERATIONS)
+    app_metrics = Metrics(app_routes)
     app = Starlette(
-        routes=routes(OPERATIONS),
+        routes=app_routes,
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[Middleware(ServerTiming)],
+        middleware=[Middleware(ServerTiming), Middleware(RequestMetrics, metrics=app_metrics)],
         lifespan=lifespan,
     )
     # "/products/" is not "/products": answer 404 rather than redirect.
     app.router.redirect_slashes = False
     app.state.openapi = ops_routes.openapi_bytes(openapi_document(OPERATIONS, version=_version()))
     app.state.container = container
+    app.state.metrics = app_metrics
     return app
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from commerce_core.inventory.commands import AdjustStock, GetStock, ListMovements
+from commerce_core.inventory.commands import AdjustStock, GetStock, ListMovements, LowStockReport
 from entrypoints.http import models as m
 from entrypoints.http import presenters as present
 from entrypoints.http.routing import ADMIN, Operation, body, bus, json
@@ -30,7 +30,21 @@ async def movements(request: Request) -> Response:
     return json(m.MovementsOut([present.movement(mv) for mv in moves]))
 
 
+async def low_stock(request: Request) -> Response:
+    lines = await bus(request).handle(LowStockReport())
+    return json(m.LowStockOut([
+        m.LowStockItemOut(line.product_id, line.sku, line.name, line.available,
+                          line.low_stock_threshold)
+        for line in lines
+    ]))
+
+
 OPERATIONS = [
+    # Before /admin/inventory/{product_id}, which "low-stock" would match too.
+    Operation(method="GET", path="/admin/inventory/low-stock", endpoint=low_stock,
+              tag="inventory", roles=ADMIN,
+              summary="Products at or under their low-stock threshold, fewest available first",
+              responses={200: m.LowStockOut}),
     Operation(method="GET", path="/admin/inventory/{product_id}", endpoint=get_stock,
               tag="inventory", roles=ADMIN, summary="Stock levels of a product",
               responses={200: m.StockOut}, errors=(404,)),

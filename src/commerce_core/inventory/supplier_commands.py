@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from attrs import frozen
+
+from commerce_core.shared.events import Command
+
+
+@frozen
+class CreateSupplier(Command):
+    name: str
+
+
+@frozen(kw_only=True)
+class ReceiveSupplierShipment(Command):
+    api_key: str
+    reference: str
+    lines: tuple[tuple[str, int], ...]  # (sku, quantity)
