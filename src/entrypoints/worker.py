@@ -36,6 +36,17 @@ log = logging.getLogger(__name__)
 OUTCOMES_CONSUMER = "outcomes.push"
 
 
+def _report_end(task: asyncio.Task[None]) -> None:
+    """A background loop must run until the worker stops: say so loudly if one ends."""
+    if task.cancelled():
+        return
+    error = task.exception()
+    if error is not None:
+        log.error("worker task %s died", task.get_name(), exc_info=error)
+    else:
+        log.error("worker task %s ended", task.get_name())
+
+
 def claiming_outbox(container: Container) -> ClaimingOutbox:
     if "database" in container.providers:
         return SqlOutboxClaims(container.database())
@@ -96,6 +107,8 @@ class Worker:
                 name="notification-retries",
             ),
         ]
+        for task in self._tasks:
+            task.add_done_callback(_report_end)
         log.info("worker started: %d consumer queues on %s", len(queues), topology.prefix)
 
     async def _connect(self, max_backoff_s: float = 5.0) -> AbstractRobustConnection:

@@ -168,6 +168,18 @@ class Cluster:
             await topology.delete(channel, [topology.queue_name(n) for n in names])
             await connection.close()
 
+    def log_tails(self, lines: int = 150) -> str:
+        """The workers' and APIs' logs without the broker-reconnect noise, the last ``lines`` of
+        each: printed when a multi-process test fails (pytest shows it with the failure)."""
+        noise = ("aiormq.connection", "Connection attempt to", "alembic.", 'HTTP/1.1" 20')
+        out = []
+        for path in sorted(self.workdir.glob("*.log")):
+            text = path.read_text(errors="replace").splitlines()
+            kept = [line for line in text if not any(n in line for n in noise)]
+            out.append(f"===== {path.name} ({len(text)} lines, last {lines} kept) =====")
+            out.extend(kept[-lines:])
+        return "\n".join(out)
+
     async def sql(self, query: str) -> list[Any]:
         conn = await asyncpg.connect(self.pg_dsn)
         try:

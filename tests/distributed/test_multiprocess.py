@@ -79,6 +79,19 @@ async def assert_nothing_lost(run: CheckoutRun) -> None:
     pytest.param(kill_a_worker, id="worker-sigkilled"),
 ])
 async def test_300_checkouts_two_apis_two_workers(cluster: Cluster, chaos: object) -> None:
+    try:
+        await checkouts_under_chaos(cluster, chaos)
+    except BaseException:
+        print(cluster.log_tails())  # pytest shows it with the failure
+        # A transaction open this long holds its locks over everyone else's work.
+        print(await cluster.sql(
+            "SELECT pid, state, now() - xact_start AS age, left(query, 120) AS query "
+            "FROM pg_stat_activity WHERE datname = current_database() "
+            "AND xact_start < now() - interval '30 seconds'"))
+        raise
+
+
+async def checkouts_under_chaos(cluster: Cluster, chaos: object) -> None:
     async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=64)) as client:
         run = CheckoutRun(cluster, client, customers=CUSTOMERS, units=UNITS,
                           concurrency=CONCURRENCY)

@@ -5,6 +5,13 @@ handler is requeued after a delay that grows with its delivery count; past the b
 deliveries the queue dead-letters it (quorum ``x-delivery-limit``; on a classic queue the consumer
 counts in a header and rejects at the limit). A message that cannot be read, or names an event its
 queue's consumer does not handle, is dead-lettered at once: retrying cannot help it.
+
+A handler runs in a task of its own, shielded from the cancellation aiormq sends to its consumer
+tasks when their channel closes (a broker restart, a lost connection). Cancelling a handler in the
+middle of its unit of work (while BEGIN or COMMIT is on the wire) can leave the pooled database
+connection inside a transaction that nothing will ever end: its later work is never committed and
+its row locks are held for ever. So a handler always finishes; only its ack is lost with the
+channel, and the broker's redelivery is a no-op thanks to the inbox.
 """
 
 from __future__ import annotations
@@ -48,6 +55,7 @@ class Consumers:
         self._retry_delay_s = retry_delay_s
         self._max_retry_delay_s = max_retry_delay_s
         self._tags: list[tuple[AbstractQueue, str]] = []
+        self._in_flight: set[asyncio.Task[None]] = set()
         self.handled = 0
         self.failures = 0
 
@@ -59,17 +67,39 @@ class Consumers:
 
             async def on_message(message: AbstractIncomingMessage, handler: EventHandler = handler,
                                  queue_name: str = queue.name) -> None:
-                await self._handle(message, handler, queue_name)
+                await self._run_shielded(message, handler, queue_name)
 
             self._tags.append((queue, await queue.consume(on_message, no_ack=False)))
 
-    async def stop(self) -> None:
+    async def stop(self, drain_timeout_s: float = 30.0) -> None:
+        """Stops consuming, then waits (a bounded time) for the handlers still running."""
         for queue, tag in self._tags:
             try:
                 await queue.cancel(tag)
             except Exception as error:  # closing anyway
                 log.debug("cancel %s: %s", tag, error)
         self._tags.clear()
+        if self._in_flight:
+            _done, pending = await asyncio.wait(set(self._in_flight), timeout=drain_timeout_s)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+
+    async def _run_shielded(self, message: AbstractIncomingMessage, handler: EventHandler,
+                            queue_name: str) -> None:
+        """Runs the handler in a task this class owns: aiormq cancels its consumer task (this
+        coroutine) when the channel closes, and the shield keeps that from reaching the handler
+        in the middle of a database transaction."""
+        task = asyncio.create_task(self._handle(message, handler, queue_name),
+                                   name=f"consume {queue_name}")
+        self._in_flight.add(task)
+        task.add_done_callback(self._finished)
+        await asyncio.shield(task)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._in_flight.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("consumer task %s failed", task.get_name(), exc_info=task.exception())
 
     def _attempts(self, message: AbstractIncomingMessage) -> int:
         headers = message.headers or {}

@@ -48,17 +48,22 @@ class ConfirmingPublisher:
         """Publishes every message; returns the ids the broker confirmed."""
         if self._channel.is_closed:
             return []  # reconnecting: do not queue publishes on a channel that is gone
-        try:
-            # A bound on the whole batch: a confirm lost with its connection must not hold the
-            # claimed rows (and their locks) for longer than this.
-            async with asyncio.timeout(CONFIRM_TIMEOUT_S):
-                results = await asyncio.gather(
-                    *(self._publish(m) for m in messages), return_exceptions=True
-                )
-        except TimeoutError:
+        # A bound on the whole batch: a confirm lost with its connection must not hold the
+        # claimed rows (and their locks) for longer than this. The batch runs in a task of its
+        # own that is cancelled on time-out, never the caller: a time-out that expires as the
+        # batch completes must not leave a pending cancellation on the relay's task, to land
+        # in the claim's DELETE or COMMIT (Python 3.11's asyncio.timeout can).
+        batch = asyncio.ensure_future(
+            asyncio.gather(*(self._publish(m) for m in messages), return_exceptions=True)
+        )
+        done, _ = await asyncio.wait({batch}, timeout=CONFIRM_TIMEOUT_S)
+        if not done:
+            batch.cancel()
+            await asyncio.gather(batch, return_exceptions=True)
             log.warning("no confirms for a batch of %d within %.0f s", len(messages),
                         CONFIRM_TIMEOUT_S)
             return []
+        results = batch.result()
         confirmed = []
         for message, result in zip(messages, results, strict=True):
             if isinstance(result, Basic.Ack):

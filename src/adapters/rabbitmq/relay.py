@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Protocol
@@ -57,12 +58,17 @@ class OutboxRelay:
 
     async def relay_once(self) -> tuple[int, int]:
         """One batch; returns (confirmed, not confirmed)."""
+        started = time.monotonic()
         async with self._outbox.claim(self.batch_size) as claim:
             if not claim.messages:
                 return 0, 0
             confirmed = await self._publisher.publish_batch(claim.messages)
             if confirmed:
                 await claim.mark_delivered(confirmed)
+        held = time.monotonic() - started
+        if held > 5:
+            log.warning("outbox relay: a claim of %d rows held for %.1f s (%d confirmed)",
+                        len(claim.messages), held, len(confirmed))
         self.published += len(confirmed)
         return len(confirmed), len(claim.messages) - len(confirmed)
 

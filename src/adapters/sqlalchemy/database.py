@@ -8,7 +8,11 @@ avoids the busy handler's sleep-and-retry. Other processes (the CLI, a second wo
 serialise on BEGIN IMMEDIATE and the busy timeout.
 
 PostgreSQL: asyncpg with a fixed pool (``pool_size``, no overflow), READ COMMITTED; guarded
-statements (``WHERE version = :v``, the conditional stock update) do the rest.
+statements (``WHERE version = :v``, the conditional stock update) do the rest. A connection that
+comes out of the pool still inside a transaction (a task cancelled while its BEGIN was on the wire
+leaves asyncpg believing it is in one, and SQLAlchemy with nothing to roll back) is thrown away:
+reused, every later transaction on it would be a savepoint of one that never commits, holding
+its locks for ever.
 """
 
 from __future__ import annotations
@@ -42,6 +46,8 @@ class Database:
         self._write_lock: asyncio.Lock | None = None
         if self.is_sqlite:
             _configure_sqlite(self.engine)
+        elif self.url.get_driver_name() == "asyncpg":
+            _discard_connections_left_in_a_transaction(self.engine)
 
     @property
     def dialect(self) -> str:
@@ -78,6 +84,17 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def _discard_connections_left_in_a_transaction(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        driver = getattr(dbapi_connection, "driver_connection", None)
+        if driver is None:
+            return
+        if driver.is_in_transaction() or getattr(driver, "_top_xact", None) is not None:
+            # The pool invalidates (closes) this connection and hands out another.
+            raise sa.exc.DisconnectionError("pooled connection left inside a transaction")
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:

@@ -11,8 +11,9 @@ tell them apart.
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -94,6 +95,28 @@ class CoreWriter:
 _INSERTS = {table.name: sa.insert(table) for table in t.metadata.tables.values()}
 
 
+async def _uncancelled(step: Coroutine[Any, Any, None]) -> None:
+    """Runs ``step`` to its end even when the caller is cancelled meanwhile (a consumer task
+    whose AMQP channel closed), then lets the cancellation through.
+
+    For the BEGIN: cancelled while it is on the wire, asyncpg counts itself in a transaction that
+    SQLAlchemy's adapter never recorded, so no rollback ends it and the connection goes back to
+    the pool inside it; every later transaction on it becomes a savepoint of one that never
+    commits, and holds its row locks for ever."""
+    task = asyncio.ensure_future(step)
+    cancelled = False
+    while not task.done():
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError:
+            if task.done():
+                raise
+            cancelled = True
+    task.result()
+    if cancelled:
+        raise asyncio.CancelledError
+
+
 class AsyncpgWriter:
     """The same statements as CoreWriter, as asyncpg calls on the raw connection."""
 
@@ -120,7 +143,7 @@ class AsyncpgWriter:
         # SQLAlchemy's adapter opens its asyncpg transaction lazily, on its first statement; the
         # raw statements must never run outside it (after a commit, a new one is opened).
         if self._adapted._transaction is None:
-            await self._adapted._start_transaction()
+            await _uncancelled(self._adapted._start_transaction())
 
     async def fetch_by_keys(
         self, table: sa.Table, column: str, keys: Sequence[str], order_by: str | None = None
