@@ -6,19 +6,16 @@ A user error prints one line on stderr and exits 1; no traceback.
 from __future__ import annotations
 
 import asyncio
-import csv
 import sys
-from collections.abc import Coroutine
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import Annotated, TypeVar
 
 import typer
-from rich.progress import Progress
 
 from commerce_core.catalog.commands import CreateProduct
 from commerce_core.identity.commands import CreateAdmin
-from commerce_core.shared.errors import DomainError
+from entrypoints.cli_support import apply_rows, fail, read_csv, run, settings_from_env
 from entrypoints.container import build_container
 from entrypoints.embedded import open_shop
 from entrypoints.inventory_cli import inventory_app
@@ -43,30 +40,6 @@ app.add_typer(inventory_app, name="inventory")
 app.command("worker")(worker_command)
 app.add_typer(outbox_app, name="outbox")
 app.add_typer(dlq_app, name="dlq")
-
-
-def fail(message: str) -> NoReturn:
-    typer.echo(f"commerce: {message}", err=True)
-    raise typer.Exit(1)
-
-
-def settings_from_env() -> Settings:
-    try:
-        return Settings.from_env()
-    except SettingsError as error:
-        fail(str(error))
-
-
-def run(coroutine: Coroutine[Any, Any, T]) -> T:
-    """Runs a command's coroutine; the errors a user can cause become one line on stderr."""
-    try:
-        return asyncio.run(coroutine)
-    except (DomainError, SettingsError, OSError) as error:
-        fail(str(error) or type(error).__name__)
-    except Exception as error:
-        if type(error).__module__.startswith(("adapters.", "entrypoints.")):
-            fail(str(error) or type(error).__name__)  # e.g. the schema is newer than the code
-        raise
 
 
 async def _check_backends(settings: Settings) -> None:
@@ -143,35 +116,9 @@ def import_products(
                                               "currency,stock", exists=False)],
 ) -> None:
     """Import products from a CSV file; bad rows are reported by line, good rows are kept."""
-    try:
-        text = file.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as error:
-        fail(f"cannot read {file}: {error}")
-    reader = csv.DictReader(text.splitlines())
-    absent = [c for c in CSV_COLUMNS if c not in (reader.fieldnames or [])]
-    if absent:
-        fail(f"{file}: the header lacks {', '.join(absent)}")
-    rows = list(reader)
-
-    async def load() -> tuple[int, list[str]]:
-        imported, rejected = 0, []
-        async with open_shop(container=build_container(settings_from_env())) as shop:
-            with Progress(transient=True) as progress:
-                task = progress.add_task(f"importing {file.name}", total=len(rows))
-                for number, row in enumerate(rows, start=2):  # line 1 is the header
-                    try:
-                        if None in row:
-                            raise ValueError("more fields than the header names")
-                        await shop.handle(_product_from_row(row))
-                        imported += 1
-                    except (ValueError, DomainError) as error:
-                        rejected.append(f"line {number}: {error}")
-                    progress.advance(task)
-        return imported, rejected
-
-    imported, rejected = run(load())
-    for line in rejected:
-        typer.echo(line, err=True)
+    rows = read_csv(file, CSV_COLUMNS)
+    rejected = apply_rows(rows, _product_from_row, label=f"importing {file.name}")
+    imported = len(rows) - len(rejected)
     if rejected:
         fail(f"imported {imported} of {len(rows)} rows; {len(rejected)} rejected (listed above)")
     typer.echo(f"imported {imported} products")
