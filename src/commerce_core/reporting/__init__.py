@@ -1,0 +1,1 @@
+"""Reporting: read models built from the integration events (sales, stock, low stock, funnel)."""
