@@ -56,6 +56,26 @@ _REPOSITORIES: dict[str, type[_Repository[Any]]] = {
 }
 
 
+class _Tracking:
+    """What the repositories of one unit of work report their aggregates to.
+
+    Kept apart from the unit of work so that nothing a repository holds points back at it: a
+    unit of work and its repositories then form no reference cycle and are freed as soon as the
+    handler returns, instead of waiting for the cyclic garbage collector (which, with a unit of
+    work per handler call, was a fifth of a saga's CPU time).
+    """
+
+    __slots__ = ("by_id", "seen")
+
+    def __init__(self, seen: list[Any]) -> None:
+        self.by_id: dict[int, Tracked] = {}
+        self.seen = seen
+
+    def register(self, tracked: Tracked) -> None:
+        self.by_id[id(tracked.aggregate)] = tracked
+        self.seen.append(tracked.aggregate)  # UnitOfWorkBase.track, without the extra call
+
+
 class MemoryUnitOfWork(UnitOfWorkBase):
     # Created on first use (see __getattr__): a handler touches two or three of the seven, and a
     # unit of work is made for every handler call, so building all of them up front was the
@@ -74,7 +94,7 @@ class MemoryUnitOfWork(UnitOfWorkBase):
     def __init__(self, store: MemoryStore) -> None:
         super().__init__()
         self._store = store
-        self._tracked: dict[int, Tracked] = {}
+        self._tracking = _Tracking(self._seen)
         self._repositories: list[_Repository[Any]] = []
         self._writes: list[Tracked] = []
         self._stock_writes: list[tuple[Stock, int, int, int]] = []
@@ -86,17 +106,14 @@ class MemoryUnitOfWork(UnitOfWorkBase):
         repository_type = _REPOSITORIES.get(name)
         if repository_type is None:
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
-        repository = repository_type(self._store, self._register)
+        repository = repository_type(self._store, self._tracking.register)
         self.__dict__[name] = repository  # a fresh repository has begun: it has seen nothing
         self._repositories.append(repository)
         return repository
 
-    def _register(self, tracked: Tracked) -> None:
-        self._tracked[id(tracked.aggregate)] = tracked
-        self._seen.append(tracked.aggregate)  # UnitOfWorkBase.track, without the extra call
-
     async def _begin(self) -> None:
-        self._tracked = {}
+        self._tracking.by_id = {}
+        self._tracking.seen = self._seen  # the list UnitOfWorkBase.__aenter__ just started
         for repository in self._repositories:
             repository.begin()
         self._reset_staging()
@@ -107,7 +124,7 @@ class MemoryUnitOfWork(UnitOfWorkBase):
     async def _flush(self) -> None:
         writes: list[Tracked] = []
         stock_writes: list[tuple[Stock, int, int, int]] = []
-        for tracked in self._tracked.values():
+        for tracked in self._tracking.by_id.values():
             aggregate = tracked.aggregate
             if isinstance(aggregate, Stock):
                 staged = self._check_stock(tracked)
@@ -191,7 +208,7 @@ class MemoryUnitOfWork(UnitOfWorkBase):
             state = public_state(stock)
             store.stock[stock.product_id] = copy_of_state(stock, state)
             store.movements[stock.product_id].extend(stock.take_movements())
-            self._tracked[id(stock)].committed(state)
+            self._tracking.by_id[id(stock)].committed(state)
         if self._inbox is not None:
             store.inbox.add(self._inbox)
         now = time.monotonic()
@@ -210,8 +227,8 @@ class MemoryUnitOfWork(UnitOfWorkBase):
 
     async def _rollback(self) -> None:
         # Nothing reached the store; forget the copies and what was staged.
-        self._tracked = {}
+        self._tracking.by_id = {}
         self._reset_staging()
 
     def __iter__(self) -> Iterator[Tracked]:  # pragma: no cover - debugging aid
-        return iter(self._tracked.values())
+        return iter(self._tracking.by_id.values())
