@@ -20,6 +20,7 @@ from adapters.memory.idempotency import MemoryIdempotencyStore
 from adapters.memory.notification_preferences import MemoryNotificationPreferencesRepository
 from adapters.memory.notifier import RecordingNotifier
 from adapters.memory.outbox import MemoryOutbox
+from adapters.memory.reporting import MemoryEventJournal, MemoryReportingStore
 from adapters.memory.sessions import MemoryRateLimiter, MemoryRefreshTokenStore
 from adapters.memory.store import MemoryStore
 from adapters.memory.unit_of_work import MemoryUnitOfWork
@@ -30,6 +31,7 @@ from adapters.security.tokens import JwtTokenIssuer
 from adapters.system import SystemClock, Uuid7Generator
 from commerce_core.handlers import command_handlers, event_handlers
 from commerce_core.identity.auth import LoginThrottle
+from commerce_core.reporting.consumer import ReportingConsumer
 from commerce_core.shared.messagebus import MessageBus, Outbox
 from commerce_core.shared.unit_of_work import UnitOfWork
 from entrypoints.notification_profile import use_notification_channels
@@ -118,6 +120,12 @@ class Container(containers.DeclarativeContainer):
     gateway = providers.Singleton(SandboxGateway)
     notifier = providers.Singleton(RecordingNotifier)
     notification_preferences = providers.Singleton(MemoryNotificationPreferencesRepository)
+    # Reporting: read models (ReportingStore) and the whole event history (EventJournal).
+    reporting_store = providers.Singleton(MemoryReportingStore)
+    event_journal = providers.Singleton(MemoryEventJournal)
+    reporting_consumer = providers.Singleton(
+        ReportingConsumer, journal=event_journal, store=reporting_store
+    )
 
     reservation_ttl = providers.Callable(lambda s: s.reservation_ttl, settings)
     payment_timeout = providers.Callable(lambda s: s.payment_timeout, settings)
@@ -140,6 +148,7 @@ class Container(containers.DeclarativeContainer):
         gateway=gateway,
         notifier=notifier,
         notification_preferences=notification_preferences,
+        reporting_consumer=reporting_consumer,
         reservation_ttl=reservation_ttl,
         payment_timeout=payment_timeout,
     )

@@ -46,3 +46,14 @@ class LowStockDetected(Event):
     product_id: str
     available: int
     threshold: int
+
+
+@frozen(kw_only=True)
+class StockAdjusted(Event):
+    """Stock changed outside an order: ``reason`` is the movement log's (admin, supplier, return,
+    damage), so reports can tell units received from units returned or written off."""
+
+    product_id: str
+    delta: int
+    reason: str
+    reference: str | None = None

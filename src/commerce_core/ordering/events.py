@@ -50,3 +50,23 @@ class OrderShipped(Event):
 class OrderDelivered(Event):
     order_id: str
     user_id: str
+
+
+@frozen
+class ReturnedItem:
+    product_id: str
+    quantity: int
+
+
+@frozen(kw_only=True)
+class ReturnReceived(Event):
+    """An admin received a return: the units are back on the shelf and ``refund_amount`` went
+    back to the customer (``refunded`` says whether the gateway took the refund)."""
+
+    order_id: str
+    return_id: str
+    user_id: str
+    items: tuple[ReturnedItem, ...]
+    refund_amount: Decimal
+    currency: str
+    refunded: bool

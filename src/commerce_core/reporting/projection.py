@@ -1,0 +1,463 @@
+"""What each integration event means for the read models, so adapters only store and sum.
+
+The projection folds a batch of events over the facts it needs (products and orders, handed in
+by the adapter, which loads them in bulk first: see ``wanted_orders`` and ``wanted_products``) and
+returns ``Changes``: new versions of those facts plus deltas to add to the pre-aggregated tables.
+
+Sales are net and bucketed by the UTC day of the order's confirmation:
+
+* ``OrderCreated`` brings the lines and prices; ``OrderConfirmed`` books them, each product under
+  the category the catalog gives it at that moment (kept with the order, so a later reversal comes
+  off the same buckets even if the product moved to another category since).
+* ``OrderCancelled`` (whatever the status before) or a ``PaymentRefunded`` of the whole amount takes
+  the order out again, from the day it was booked on. The refund that follows a cancellation
+  finds nothing left to take out.
+* A partial ``PaymentRefunded`` takes that much revenue out, shared among the lines in proportion
+  to their revenue (rounded to the currency's minor unit, the remainder on the last line); orders
+  and units stay. ``ReturnReceived`` takes the returned units and their price out.
+* An order counts in a bucket (day, product, category) while it has units left there; the
+  figures of a bucket are the sum over its orders, so a bucket is exact however the events
+  interleave, and events arriving out of order (a confirmation before its creation) book once
+  both are known.
+
+Stock movements by kind: ``StockAdjusted`` says why stock changed outside an order (``supplier``
+is received, ``return`` is returned, ``admin`` and ``damage`` are adjusted; the initial stock of
+``ProductCreated`` is an admin movement, as in the movement log). Order movements carry no event
+of their own, so ``sold`` is what the other kinds leave unexplained of the latest ``on_hand``
+(``StockUpdated``): on_hand always equals the sum of the movement log.
+
+The funnel counts, per UTC day, carts started (``CartStarted``) and the orders that were created,
+paid, confirmed and cancelled that day, each order at most once per step.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, date, datetime
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import TypeVar
+
+from attrs import define, evolve, field, frozen
+
+from commerce_core.cart.events import CartStarted
+from commerce_core.catalog.events import ProductCreated, ProductUpdated
+from commerce_core.inventory.events import LowStockDetected, StockAdjusted, StockUpdated
+from commerce_core.ordering.events import (
+    OrderCancelled,
+    OrderConfirmed,
+    OrderCreated,
+    ReturnReceived,
+)
+from commerce_core.payments.events import PaymentProcessed, PaymentRefunded
+from commerce_core.shared.events import Event
+from commerce_core.shared.money import minor_units
+
+ZERO = Decimal(0)
+K = TypeVar("K")
+
+
+def utc_day(moment: datetime) -> date:
+    return moment.astimezone(UTC).date()
+
+
+class FunnelStep(enum.StrEnum):
+    CARTS = "carts"
+    ORDERS_CREATED = "orders_created"
+    ORDERS_PAID = "orders_paid"
+    ORDERS_CONFIRMED = "orders_confirmed"
+    ORDERS_CANCELLED = "orders_cancelled"
+
+
+class MovementKind(enum.StrEnum):
+    RECEIVED = "received"
+    RETURNED = "returned"
+    ADJUSTED = "adjusted"
+
+
+MOVEMENT_KIND_OF_REASON = {
+    "supplier": MovementKind.RECEIVED,
+    "return": MovementKind.RETURNED,
+    "admin": MovementKind.ADJUSTED,
+    "damage": MovementKind.ADJUSTED,
+}
+
+
+@frozen
+class Figures:
+    orders: int
+    units: int
+    revenue: Decimal
+
+    def __add__(self, other: Figures) -> Figures:
+        return Figures(
+            self.orders + other.orders, self.units + other.units, self.revenue + other.revenue
+        )
+
+    def __sub__(self, other: Figures) -> Figures:
+        return Figures(
+            self.orders - other.orders, self.units - other.units, self.revenue - other.revenue
+        )
+
+    @property
+    def is_zero(self) -> bool:
+        return self.orders == 0 and self.units == 0 and self.revenue == 0
+
+
+NO_FIGURES = Figures(0, 0, ZERO)
+
+
+@frozen
+class ProductFacts:
+    """A product as reporting knows it: the catalog's names, the latest stock figures and the
+    units moved by kind over its whole history."""
+
+    product_id: str
+    known: bool = False  # ProductCreated was seen
+    sku: str = ""
+    name: str = ""
+    category: str = ""
+    active: bool = True
+    low_stock_threshold: int = 0
+    on_hand: int = 0
+    reserved: int = 0
+    stock_version: int = -1  # of the StockUpdated the figures come from; -1: ProductCreated's
+    received: int = 0
+    returned: int = 0
+    adjusted: int = 0
+
+    @property
+    def available(self) -> int:
+        return self.on_hand - self.reserved
+
+    @property
+    def sold(self) -> int:
+        return self.received + self.returned + self.adjusted - self.on_hand
+
+
+@frozen
+class OrderLineFacts:
+    product_id: str
+    quantity: int
+    unit_price: Decimal
+
+
+@frozen
+class SoldLine:
+    """What an order contributes, now, to one product's bucket on its confirmation day."""
+
+    product_id: str
+    category: str
+    units: int
+    revenue: Decimal
+
+
+@frozen
+class OrderFacts:
+    order_id: str
+    currency: str = ""
+    lines: tuple[OrderLineFacts, ...] | None = None  # None until OrderCreated is seen
+    confirmed_on: date | None = None
+    reversed: bool = False  # cancelled, or refunded in full
+    refunded: Decimal = ZERO  # money given back by partial refunds
+    returned: tuple[tuple[str, int], ...] = ()  # units returned, by product
+    categories: tuple[tuple[str, str], ...] = ()  # each product's category when booked
+    sold: tuple[SoldLine, ...] = ()  # booked in the sales tables now
+    steps: frozenset[FunnelStep] = frozenset()  # funnel steps counted for this order
+
+
+SalesDayKey = tuple[date, str]  # day, currency
+SalesProductKey = tuple[date, str, str, str]  # day, product id, category, currency
+SalesCategoryKey = tuple[date, str, str]  # day, category, currency
+FunnelKey = tuple[date, FunnelStep]
+
+
+@define
+class Changes:
+    """What a batch changes: facts to store (their latest version) and figures to add."""
+
+    products: dict[str, ProductFacts] = field(factory=dict)
+    orders: dict[str, OrderFacts] = field(factory=dict)
+    sales_by_day: dict[SalesDayKey, Figures] = field(factory=dict)
+    sales_by_product: dict[SalesProductKey, Figures] = field(factory=dict)
+    sales_by_category: dict[SalesCategoryKey, Figures] = field(factory=dict)
+    funnel: dict[FunnelKey, int] = field(factory=dict)
+
+
+def wanted_orders(events: Iterable[Event]) -> set[str]:
+    """The orders whose facts folding ``events`` reads."""
+    return {
+        order_id for event in events if (order_id := getattr(event, "order_id", None)) is not None
+    }
+
+
+def wanted_products(events: Iterable[Event], orders: Mapping[str, OrderFacts]) -> set[str]:
+    """The products whose facts folding ``events`` reads, given the orders loaded for them."""
+    wanted = {
+        product_id
+        for event in events
+        if (product_id := getattr(event, "product_id", None)) is not None
+    }
+    for event in events:
+        if isinstance(event, OrderCreated):
+            wanted.update(item.product_id for item in event.items)
+    for order in orders.values():
+        wanted.update(line.product_id for line in order.lines or ())
+    return wanted
+
+
+class Projection:
+    """Folds events over the facts it was given; read ``changes`` when done."""
+
+    def __init__(
+        self, products: Mapping[str, ProductFacts], orders: Mapping[str, OrderFacts]
+    ) -> None:
+        self._products = products
+        self._orders = orders
+        self.changes = Changes()
+
+    def fold(self, events: Iterable[Event]) -> Changes:
+        for event in events:
+            self.apply(event)
+        return self.changes
+
+    def apply(self, event: Event) -> None:
+        rule = _RULES.get(type(event))
+        if rule is not None:
+            rule(self, event)
+
+    # -- facts --------------------------------------------------------------------------------
+
+    def product(self, product_id: str) -> ProductFacts:
+        facts = self.changes.products.get(product_id) or self._products.get(product_id)
+        return facts if facts is not None else ProductFacts(product_id)
+
+    def order(self, order_id: str) -> OrderFacts:
+        facts = self.changes.orders.get(order_id) or self._orders.get(order_id)
+        return facts if facts is not None else OrderFacts(order_id)
+
+    # -- catalog and stock --------------------------------------------------------------------
+
+    def _product_created(self, event: ProductCreated) -> None:
+        product = self.product(event.product_id)
+        if product.known:
+            return
+        self.changes.products[event.product_id] = evolve(
+            product,
+            known=True,
+            sku=event.sku,
+            name=event.name,
+            category=event.category,
+            low_stock_threshold=event.low_stock_threshold,
+            on_hand=event.initial_stock if product.stock_version < 0 else product.on_hand,
+            adjusted=product.adjusted + event.initial_stock,
+        )
+
+    def _product_updated(self, event: ProductUpdated) -> None:
+        self.changes.products[event.product_id] = evolve(
+            self.product(event.product_id),
+            sku=event.sku,
+            name=event.name,
+            category=event.category,
+            active=event.active,
+        )
+
+    def _stock_updated(self, event: StockUpdated) -> None:
+        product = self.product(event.product_id)
+        if event.stock_version <= product.stock_version:
+            return  # older figures than the ones kept
+        self.changes.products[event.product_id] = evolve(
+            product,
+            on_hand=event.on_hand,
+            reserved=event.reserved,
+            stock_version=event.stock_version,
+        )
+
+    def _stock_adjusted(self, event: StockAdjusted) -> None:
+        kind = MOVEMENT_KIND_OF_REASON.get(event.reason, MovementKind.ADJUSTED)
+        product = self.product(event.product_id)
+        moved = getattr(product, kind.value) + event.delta
+        self.changes.products[event.product_id] = evolve(product, **{kind.value: moved})
+
+    def _low_stock_detected(self, event: LowStockDetected) -> None:
+        self.changes.products[event.product_id] = evolve(
+            self.product(event.product_id), low_stock_threshold=event.threshold
+        )
+
+    # -- cart and orders ----------------------------------------------------------------------
+
+    def _cart_started(self, event: CartStarted) -> None:
+        self._count(utc_day(event.occurred_at), FunnelStep.CARTS)
+
+    def _order_created(self, event: OrderCreated) -> None:
+        order = self.order(event.order_id)
+        if order.lines is None:
+            merged: dict[str, tuple[int, Decimal]] = {}
+            for item in event.items:
+                quantity, _ = merged.get(item.product_id, (0, item.unit_price))
+                merged[item.product_id] = (quantity + item.quantity, item.unit_price)
+            lines = tuple(
+                OrderLineFacts(pid, quantity, price)
+                for pid, (quantity, price) in sorted(merged.items())
+            )
+            order = evolve(order, currency=event.currency, lines=lines)
+        self._book(self._step(order, FunnelStep.ORDERS_CREATED, event.occurred_at))
+
+    def _payment_processed(self, event: PaymentProcessed) -> None:
+        order = self.order(event.order_id)
+        self._book(self._step(order, FunnelStep.ORDERS_PAID, event.occurred_at))
+
+    def _order_confirmed(self, event: OrderConfirmed) -> None:
+        order = self.order(event.order_id)
+        if order.confirmed_on is None:
+            order = evolve(
+                order,
+                confirmed_on=utc_day(event.occurred_at),
+                currency=order.currency or event.currency,
+            )
+        self._book(self._step(order, FunnelStep.ORDERS_CONFIRMED, event.occurred_at))
+
+    def _order_cancelled(self, event: OrderCancelled) -> None:
+        order = evolve(self.order(event.order_id), reversed=True)
+        self._book(self._step(order, FunnelStep.ORDERS_CANCELLED, event.occurred_at))
+
+    def _payment_refunded(self, event: PaymentRefunded) -> None:
+        order = self.order(event.order_id)
+        if order.reversed or (order.currency and order.currency != event.currency):
+            self._book(order)
+            return
+        refunded = order.refunded + event.amount
+        if order.lines is not None and refunded >= _gross(order):
+            order = evolve(order, reversed=True)
+        else:
+            order = evolve(order, refunded=refunded)
+        self._book(order)
+
+    def _return_received(self, event: ReturnReceived) -> None:
+        order = self.order(event.order_id)
+        returned = dict(order.returned)
+        for item in event.items:
+            returned[item.product_id] = returned.get(item.product_id, 0) + item.quantity
+        self._book(evolve(order, returned=tuple(sorted(returned.items()))))
+
+    def _step(self, order: OrderFacts, step: FunnelStep, at: datetime) -> OrderFacts:
+        if step in order.steps:
+            return order
+        self._count(utc_day(at), step)
+        return evolve(order, steps=order.steps | {step})
+
+    def _count(self, day: date, step: FunnelStep) -> None:
+        key = (day, step)
+        self.changes.funnel[key] = self.changes.funnel.get(key, 0) + 1
+
+    # -- sales --------------------------------------------------------------------------------
+
+    def _book(self, order: OrderFacts) -> None:
+        """Stores the order and moves the sales tables from what it contributed to what it
+        contributes now."""
+        if order.confirmed_on is not None and order.lines is not None and not order.categories:
+            order = evolve(
+                order,
+                categories=tuple(
+                    (line.product_id, self.product(line.product_id).category)
+                    for line in order.lines
+                ),
+            )
+        sold = _net_lines(order)
+        if sold != order.sold:
+            assert order.confirmed_on is not None  # nothing is sold before the confirmation
+            self._add_sales(order.confirmed_on, order.currency, order.sold, -1)
+            self._add_sales(order.confirmed_on, order.currency, sold, 1)
+            order = evolve(order, sold=sold)
+        self.changes.orders[order.order_id] = order
+
+    def _add_sales(self, day: date, currency: str, sold: tuple[SoldLine, ...], sign: int) -> None:
+        if not sold:
+            return
+        changes = self.changes
+        by_category: dict[str, Figures] = {}
+        total = NO_FIGURES
+        for line in sold:
+            figures = Figures(sign, sign * line.units, sign * line.revenue)
+            _add(changes.sales_by_product, (day, line.product_id, line.category, currency), figures)
+            by_category[line.category] = by_category.get(line.category, NO_FIGURES) + Figures(
+                0, figures.units, figures.revenue
+            )
+            total = total + Figures(0, figures.units, figures.revenue)
+        for category, figures in by_category.items():
+            _add(
+                changes.sales_by_category,
+                (day, category, currency),
+                figures + Figures(sign, 0, ZERO),
+            )
+        _add(changes.sales_by_day, (day, currency), total + Figures(sign, 0, ZERO))
+
+
+def _add(table: dict[K, Figures], key: K, figures: Figures) -> None:
+    table[key] = table.get(key, NO_FIGURES) + figures
+
+
+def _gross(order: OrderFacts) -> Decimal:
+    returned = dict(order.returned)
+    return sum(
+        (
+            line.unit_price * (line.quantity - returned.get(line.product_id, 0))
+            for line in order.lines or ()
+        ),
+        ZERO,
+    )
+
+
+def _net_lines(order: OrderFacts) -> tuple[SoldLine, ...]:
+    """What the order contributes to each product's bucket now: nothing before it is confirmed
+    and after it is reversed; its lines less returns, less partial refunds pro rata."""
+    if order.lines is None or order.confirmed_on is None or order.reversed:
+        return ()
+    returned = dict(order.returned)
+    categories = dict(order.categories)
+    left = [
+        (line, units)
+        for line in order.lines
+        if (units := line.quantity - returned.get(line.product_id, 0)) > 0
+    ]
+    gross = sum((line.unit_price * units for line, units in left), ZERO)
+    if not left or (order.refunded > 0 and order.refunded >= gross):
+        return ()
+    shares = _pro_rata(
+        order.refunded, [line.unit_price * units for line, units in left], order.currency
+    )
+    return tuple(
+        SoldLine(
+            line.product_id,
+            categories.get(line.product_id, ""),
+            units,
+            line.unit_price * units - share,
+        )
+        for (line, units), share in zip(left, shares, strict=True)
+    )
+
+
+def _pro_rata(amount: Decimal, weights: list[Decimal], currency: str) -> list[Decimal]:
+    if amount == 0:
+        return [ZERO] * len(weights)
+    quantum = Decimal(1).scaleb(-minor_units(currency))
+    whole = sum(weights, ZERO)
+    shares = [(amount * weight / whole).quantize(quantum, ROUND_HALF_EVEN) for weight in weights]
+    shares[-1] = amount - sum(shares[:-1], ZERO)
+    return shares
+
+
+_RULES: dict[type[Event], Callable[[Projection, Event], None]] = {
+    ProductCreated: Projection._product_created,  # type: ignore[dict-item]
+    ProductUpdated: Projection._product_updated,  # type: ignore[dict-item]
+    StockUpdated: Projection._stock_updated,  # type: ignore[dict-item]
+    StockAdjusted: Projection._stock_adjusted,  # type: ignore[dict-item]
+    LowStockDetected: Projection._low_stock_detected,  # type: ignore[dict-item]
+    CartStarted: Projection._cart_started,  # type: ignore[dict-item]
+    OrderCreated: Projection._order_created,  # type: ignore[dict-item]
+    PaymentProcessed: Projection._payment_processed,  # type: ignore[dict-item]
+    OrderConfirmed: Projection._order_confirmed,  # type: ignore[dict-item]
+    OrderCancelled: Projection._order_cancelled,  # type: ignore[dict-item]
+    PaymentRefunded: Projection._payment_refunded,  # type: ignore[dict-item]
+    ReturnReceived: Projection._return_received,  # type: ignore[dict-item]
+}
