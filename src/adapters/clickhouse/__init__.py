@@ -1,0 +1,1 @@
+"""ClickHouse adapters (clickhouse-driver over the native protocol): the analytics warehouse."""

@@ -1,0 +1,346 @@
+"""The reporting read models in a ClickHouse warehouse (COMMERCE_CLICKHOUSE_URL).
+
+``ingest`` folds a batch with the same ``Projection`` as the SQL and in-memory stores and writes
+what it changed in bulk: one INSERT per table, all rows tagged with a new batch id, then the
+batch's commit row (see ``schema``). It is idempotent by message id: ids of committed batches are
+filtered out first, and a batch that died before its commit row is invisible, so delivering it
+again folds it once. One writer per warehouse: batches of one store are serialised by a lock, and
+the pipeline runs one consumer (``commerce worker`` or ``commerce serve``) or one backfill.
+
+The reports sum the figures in ClickHouse (``sum ... GROUP BY`` over the committed deltas) and hand
+the sums to ``commerce_core.reporting.reports``, which orders, labels and rounds them as it does
+for every store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from adapters.clickhouse.connection import ClickHouse
+from adapters.clickhouse.facts import dump_order, load_order
+from adapters.clickhouse.schema import COMMITTED, TABLES
+from commerce_core.reporting.model import (
+    FunnelReport,
+    InventoryReport,
+    LowStockReport,
+    SalesGrouping,
+    SalesReport,
+)
+from commerce_core.reporting.projection import (
+    Changes,
+    Figures,
+    FunnelStep,
+    OrderFacts,
+    ProductFacts,
+    Projection,
+    wanted_orders,
+    wanted_products,
+)
+from commerce_core.reporting.reorder import DailyUnits
+from commerce_core.reporting.reports import (
+    check_period,
+    funnel_report,
+    inventory_report,
+    low_stock_report,
+    sales_report,
+)
+from commerce_core.shared.events import Event
+
+# The facts of a product, latest committed version; the columns of ProductFacts in order.
+_PRODUCT_COLUMNS = (
+    "known", "sku", "name", "category", "active", "low_stock_threshold", "on_hand",
+    "reserved", "stock_version", "received", "returned", "adjusted",
+)  # fmt: skip
+_LATEST_PRODUCTS = (
+    "SELECT product_id, "
+    + ", ".join(f"argMax({c}, version)" for c in _PRODUCT_COLUMNS)
+    + f" FROM reporting_products WHERE {COMMITTED} {{where}} GROUP BY product_id {{having}}"
+)
+_SALES_TABLES = {
+    SalesGrouping.DAY: ("reporting_sales_by_day", "toString(day)"),
+    SalesGrouping.PRODUCT: ("reporting_sales_by_product", "product_id"),
+    SalesGrouping.CATEGORY: ("reporting_sales_by_category", "category"),
+}
+_LOOKUP_CHUNK = 5000
+
+
+def _product(row: Sequence[Any]) -> ProductFacts:
+    (product_id, known, sku, name, category, active, threshold, on_hand, reserved,
+     stock_version, received, returned, adjusted) = row  # fmt: skip
+    return ProductFacts(
+        product_id=product_id,
+        known=bool(known),
+        sku=sku,
+        name=name,
+        category=category,
+        active=bool(active),
+        low_stock_threshold=int(threshold),
+        on_hand=int(on_hand),
+        reserved=int(reserved),
+        stock_version=int(stock_version),
+        received=int(received),
+        returned=int(returned),
+        adjusted=int(adjusted),
+    )
+
+
+def _figures(orders: int, units: int, revenue: Decimal) -> Figures:
+    return Figures(int(orders), int(units), Decimal(revenue))
+
+
+def _chunks(items: Sequence[str], size: int = _LOOKUP_CHUNK) -> Iterable[tuple[str, ...]]:
+    for start in range(0, len(items), size):
+        yield tuple(items[start : start + size])
+
+
+class ClickHouseReportingStore:
+    def __init__(self, clickhouse: ClickHouse) -> None:
+        self._ch = clickhouse
+        self._write_lock = asyncio.Lock()
+        self._schema_ready = False
+        self._last_version = 0
+
+    async def create_schema(self) -> None:
+        if self._schema_ready:
+            return
+        for ddl in TABLES.values():
+            await self._ch.execute(ddl)
+        self._schema_ready = True
+
+    # -- ReportingStore -----------------------------------------------------------------------
+
+    async def ingest(self, events: Sequence[Event]) -> int:
+        async with self._write_lock:
+            await self.create_schema()
+            unique: dict[str, Event] = {}
+            for event in events:
+                unique.setdefault(event.message_id, event)
+            seen = await self._committed_messages(list(unique))
+            new = [event for message_id, event in unique.items() if message_id not in seen]
+            if not new:
+                return 0
+            orders = await self._orders(wanted_orders(new))
+            products = await self._products(sorted(wanted_products(new, orders)))
+            changes = Projection(products, orders).fold(new)
+            await self.write_batch(changes, [event.message_id for event in new])
+            return len(new)
+
+    async def reset(self) -> None:
+        async with self._write_lock:
+            for table in TABLES:
+                await self._ch.execute(f"DROP TABLE IF EXISTS {table}")
+            self._schema_ready = False
+            await self.create_schema()
+
+    async def write_batch(self, changes: Changes, message_ids: Sequence[str]) -> str:
+        """Writes a folded batch: every row tagged with a new batch id, the commit row last.
+        Returns the batch id. The bulk path that ``ingest`` and the benchmark share."""
+        batch_id = uuid.uuid4().hex
+        version = self._next_version()
+        await self._write_rows(batch_id, version, changes, message_ids)
+        await self.commit(batch_id, version, len(message_ids))
+        return batch_id
+
+    async def commit(self, batch_id: str, version: int, events: int) -> None:
+        await self._ch.insert_columns(
+            "reporting_batches",
+            {
+                "batch_id": [batch_id],
+                "version": [version],
+                "events": [events],
+                "committed_at": [datetime.now(UTC).replace(tzinfo=None, microsecond=0)],
+            },
+        )
+
+    def _next_version(self) -> int:
+        # Nanoseconds since the epoch, strictly increasing within this writer: later batches
+        # win ``argMax`` across restarts too.
+        self._last_version = max(self._last_version + 1, time.time_ns())
+        return self._last_version
+
+    async def _write_rows(
+        self, batch_id: str, version: int, changes: Changes, message_ids: Sequence[str]
+    ) -> None:
+        ch = self._ch
+        products = list(changes.products.values())
+        await ch.insert_columns(
+            "reporting_products",
+            {
+                "product_id": [p.product_id for p in products],
+                "batch_id": [batch_id] * len(products),
+                "version": [version] * len(products),
+                **{
+                    column: [int(getattr(p, column)) for p in products]
+                    if column in {"known", "active"}
+                    else [getattr(p, column) for p in products]
+                    for column in _PRODUCT_COLUMNS
+                },
+            },
+        )
+        orders = list(changes.orders.values())
+        await ch.insert_columns(
+            "reporting_orders",
+            {
+                "order_id": [o.order_id for o in orders],
+                "batch_id": [batch_id] * len(orders),
+                "version": [version] * len(orders),
+                "facts": [dump_order(o) for o in orders],
+            },
+        )
+        await self._insert_figures(
+            "reporting_sales_by_day", ("day", "currency"), changes.sales_by_day, batch_id
+        )
+        await self._insert_figures(
+            "reporting_sales_by_product",
+            ("day", "product_id", "category", "currency"),
+            changes.sales_by_product,
+            batch_id,
+        )
+        await self._insert_figures(
+            "reporting_sales_by_category",
+            ("day", "category", "currency"),
+            changes.sales_by_category,
+            batch_id,
+        )
+        funnel = [(key, count) for key, count in changes.funnel.items() if count]
+        await ch.insert_columns(
+            "reporting_funnel",
+            {
+                "day": [day for (day, _), _ in funnel],
+                "step": [step.value for (_, step), _ in funnel],
+                "count": [count for _, count in funnel],
+                "batch_id": [batch_id] * len(funnel),
+            },
+        )
+        await ch.insert_columns(
+            "reporting_messages",
+            {"message_id": list(message_ids), "batch_id": [batch_id] * len(message_ids)},
+        )
+
+    async def _insert_figures(
+        self,
+        table: str,
+        key_columns: Sequence[str],
+        deltas: Mapping[Any, Figures],
+        batch_id: str,
+    ) -> None:
+        rows = [(key, f) for key, f in deltas.items() if not f.is_zero]
+        columns: dict[str, list[Any]] = {
+            name: [key[i] for key, _ in rows] for i, name in enumerate(key_columns)
+        }
+        columns["orders"] = [f.orders for _, f in rows]
+        columns["units"] = [f.units for _, f in rows]
+        columns["revenue"] = [f.revenue for _, f in rows]
+        columns["batch_id"] = [batch_id] * len(rows)
+        await self._ch.insert_columns(table, columns)
+
+    # -- committed state ----------------------------------------------------------------------
+
+    async def _committed_messages(self, message_ids: Sequence[str]) -> set[str]:
+        seen: set[str] = set()
+        for chunk in _chunks(message_ids):
+            rows = await self._ch.execute(
+                "SELECT DISTINCT message_id FROM reporting_messages "
+                f"WHERE message_id IN %(ids)s AND {COMMITTED}",
+                {"ids": chunk},
+            )
+            seen.update(row[0] for row in rows)
+        return seen
+
+    async def _orders(self, order_ids: Iterable[str]) -> dict[str, OrderFacts]:
+        found: dict[str, OrderFacts] = {}
+        for chunk in _chunks(sorted(order_ids)):
+            rows = await self._ch.execute(
+                "SELECT order_id, argMax(facts, version) FROM reporting_orders "
+                f"WHERE order_id IN %(ids)s AND {COMMITTED} GROUP BY order_id",
+                {"ids": chunk},
+            )
+            found.update((order_id, load_order(order_id, text)) for order_id, text in rows)
+        return found
+
+    async def _products(self, product_ids: Sequence[str] | None) -> dict[str, ProductFacts]:
+        if product_ids is None:
+            rows = await self._ch.execute(_LATEST_PRODUCTS.format(where="", having=""))
+            return {row[0]: _product(row) for row in rows}
+        found: dict[str, ProductFacts] = {}
+        for chunk in _chunks(product_ids):
+            rows = await self._ch.execute(
+                _LATEST_PRODUCTS.format(where="AND product_id IN %(ids)s", having=""),
+                {"ids": chunk},
+            )
+            found.update((row[0], _product(row)) for row in rows)
+        return found
+
+    # -- ReportReader -------------------------------------------------------------------------
+
+    async def sales(self, date_from: date, date_to: date, group_by: SalesGrouping) -> SalesReport:
+        check_period(date_from, date_to)
+        await self.create_schema()
+        table, key = _SALES_TABLES[group_by]
+        period = {"date_from": date_from, "date_to": date_to}
+        bucket_rows, total_rows = await asyncio.gather(
+            self._ch.execute(
+                f"SELECT {key} AS bucket, currency, sum(orders), sum(units), sum(revenue) "
+                f"FROM {table} WHERE day >= %(date_from)s AND day <= %(date_to)s AND {COMMITTED} "
+                "GROUP BY bucket, currency",
+                period,
+            ),
+            self._ch.execute(
+                "SELECT currency, sum(orders), sum(units), sum(revenue) "
+                "FROM reporting_sales_by_day "
+                f"WHERE day >= %(date_from)s AND day <= %(date_to)s AND {COMMITTED} "
+                "GROUP BY currency",
+                period,
+            ),
+        )
+        buckets = [(str(b), c, _figures(o, u, r)) for b, c, o, u, r in bucket_rows]
+        totals = [(c, _figures(o, u, r)) for c, o, u, r in total_rows]
+        labels: dict[str, str] = {}
+        if group_by is SalesGrouping.PRODUCT and buckets:
+            products = await self._products(sorted({b for b, _, _ in buckets}))
+            labels = {pid: p.name for pid, p in products.items() if p.known}
+        return sales_report(date_from, date_to, group_by, buckets, totals, labels)
+
+    async def inventory(self) -> InventoryReport:
+        await self.create_schema()
+        return inventory_report((await self._products(None)).values())
+
+    async def low_stock(self) -> LowStockReport:
+        """The filter runs in ClickHouse; ``low_stock_report`` applies the same rule again."""
+        await self.create_schema()
+        query = _LATEST_PRODUCTS.format(
+            where="",
+            having="HAVING argMax(known, version) = 1 AND argMax(active, version) = 1 "
+            "AND argMax(on_hand, version) - argMax(reserved, version) "
+            "<= argMax(low_stock_threshold, version)",
+        )
+        rows = await self._ch.execute(query)
+        return low_stock_report(_product(row) for row in rows)
+
+    async def funnel(self, date_from: date, date_to: date) -> FunnelReport:
+        check_period(date_from, date_to)
+        await self.create_schema()
+        rows = await self._ch.execute(
+            "SELECT step, sum(count) FROM reporting_funnel "
+            f"WHERE day >= %(date_from)s AND day <= %(date_to)s AND {COMMITTED} GROUP BY step",
+            {"date_from": date_from, "date_to": date_to},
+        )
+        return funnel_report(date_from, date_to, {FunnelStep(s): int(n) for s, n in rows})
+
+    # -- DemandHistory ------------------------------------------------------------------------
+
+    async def daily_units(self, date_from: date, date_to: date) -> list[DailyUnits]:
+        await self.create_schema()
+        rows = await self._ch.execute(
+            "SELECT product_id, day, sum(units) AS units FROM reporting_sales_by_product "
+            f"WHERE day >= %(date_from)s AND day <= %(date_to)s AND {COMMITTED} "
+            "GROUP BY product_id, day HAVING units != 0 ORDER BY product_id, day",
+            {"date_from": date_from, "date_to": date_to},
+        )
+        return [DailyUnits(product_id, day, int(units)) for product_id, day, units in rows]

@@ -1,0 +1,106 @@
+"""The warehouse's tables (ClickHouse 18.16 syntax: no LowCardinality, no TTL, no codecs).
+
+ClickHouse has no transactions, so every row a batch writes carries the batch's id, and the
+batch becomes visible in one step: its row in ``reporting_batches``, inserted last (one insert of
+one block is atomic). Every read keeps only rows of committed batches
+(``batch_id IN (SELECT batch_id FROM reporting_batches)``), so a writer that dies halfway leaves
+rows nobody counts, and the redelivered batch is folded again from the committed state.
+
+* facts (``reporting_products``, ``reporting_orders``): each batch appends the new version of what
+  it changed, ``version`` growing batch after batch; a read takes ``argMax(..., version)``.
+  Plain MergeTree on purpose: a ReplacingMergeTree would let a merge drop a committed version in
+  favour of a newer row from a batch that never committed.
+* figures (``reporting_sales_by_*``, ``reporting_funnel``): signed deltas, summed at read time,
+  partitioned by month and ordered for the reports' range scans by day.
+* ``reporting_messages``: the message ids each batch folded, ordered by id for the lookups that
+  filter a redelivered batch.
+"""
+
+from __future__ import annotations
+
+TABLES: dict[str, str] = {
+    "reporting_batches": """
+        CREATE TABLE IF NOT EXISTS reporting_batches (
+            batch_id String,
+            version UInt64,
+            events UInt32,
+            committed_at DateTime
+        ) ENGINE = ReplacingMergeTree() ORDER BY batch_id
+    """,
+    "reporting_messages": """
+        CREATE TABLE IF NOT EXISTS reporting_messages (
+            message_id String,
+            batch_id String
+        ) ENGINE = MergeTree() ORDER BY message_id
+    """,
+    "reporting_products": """
+        CREATE TABLE IF NOT EXISTS reporting_products (
+            product_id String,
+            batch_id String,
+            version UInt64,
+            known UInt8,
+            sku String,
+            name String,
+            category String,
+            active UInt8,
+            low_stock_threshold Int64,
+            on_hand Int64,
+            reserved Int64,
+            stock_version Int64,
+            received Int64,
+            returned Int64,
+            adjusted Int64
+        ) ENGINE = MergeTree() ORDER BY (product_id, version)
+    """,
+    "reporting_orders": """
+        CREATE TABLE IF NOT EXISTS reporting_orders (
+            order_id String,
+            batch_id String,
+            version UInt64,
+            facts String
+        ) ENGINE = MergeTree() ORDER BY (order_id, version)
+    """,
+    "reporting_sales_by_day": """
+        CREATE TABLE IF NOT EXISTS reporting_sales_by_day (
+            day Date,
+            currency String,
+            orders Int64,
+            units Int64,
+            revenue Decimal(38, 6),
+            batch_id String
+        ) ENGINE = MergeTree() PARTITION BY toYYYYMM(day) ORDER BY (day, currency)
+    """,
+    "reporting_sales_by_product": """
+        CREATE TABLE IF NOT EXISTS reporting_sales_by_product (
+            day Date,
+            product_id String,
+            category String,
+            currency String,
+            orders Int64,
+            units Int64,
+            revenue Decimal(38, 6),
+            batch_id String
+        ) ENGINE = MergeTree() PARTITION BY toYYYYMM(day) ORDER BY (day, product_id, currency)
+    """,
+    "reporting_sales_by_category": """
+        CREATE TABLE IF NOT EXISTS reporting_sales_by_category (
+            day Date,
+            category String,
+            currency String,
+            orders Int64,
+            units Int64,
+            revenue Decimal(38, 6),
+            batch_id String
+        ) ENGINE = MergeTree() PARTITION BY toYYYYMM(day) ORDER BY (day, category, currency)
+    """,
+    "reporting_funnel": """
+        CREATE TABLE IF NOT EXISTS reporting_funnel (
+            day Date,
+            step String,
+            count Int64,
+            batch_id String
+        ) ENGINE = MergeTree() PARTITION BY toYYYYMM(day) ORDER BY (day, step)
+    """,
+}
+
+COMMITTED = "batch_id IN (SELECT batch_id FROM reporting_batches)"

@@ -1,0 +1,138 @@
+"""The warehouse answers every report with the figures of the in-memory read models (the same
+projection folded over the same history), and a redelivered batch counts once, even when the
+writer died between its inserts and its commit."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from clickhouse_history import START, history
+
+from adapters.clickhouse.reporting import ClickHouseReportingStore
+from adapters.memory.reporting import MemoryReportingStore
+from commerce_core.reporting.model import SalesGrouping
+from commerce_core.reporting.ports import ReportingStore
+from commerce_core.reporting.projection import Projection, wanted_orders
+from commerce_core.shared.events import Event
+
+pytestmark = pytest.mark.integration
+
+FIRST_DAY = START.date() - timedelta(days=2)
+LAST_DAY = START.date() + timedelta(days=40)
+PERIODS = [
+    (FIRST_DAY, LAST_DAY),
+    (START.date() + timedelta(days=3), START.date() + timedelta(days=10)),
+    (START.date() + timedelta(days=20), START.date() + timedelta(days=20)),
+]
+
+
+async def fold(store: ReportingStore, events: list[Event], batch: int) -> int:
+    return sum([await store.ingest(events[i : i + batch]) for i in range(0, len(events), batch)])
+
+
+async def every_report(store: ReportingStore) -> list[object]:
+    reports: list[object] = [await store.inventory(), await store.low_stock()]
+    for date_from, date_to in PERIODS:
+        reports.append(await store.funnel(date_from, date_to))
+        for grouping in SalesGrouping:
+            reports.append(await store.sales(date_from, date_to, grouping))
+    return reports
+
+
+async def test_every_report_equals_the_in_memory_read_models(
+    clickhouse_store: ClickHouseReportingStore,
+) -> None:
+    events = history()
+    memory = MemoryReportingStore()
+    assert await fold(memory, events, 50) == len(events)
+    assert await fold(clickhouse_store, events, 250) == len(events)
+
+    expected, found = await every_report(memory), await every_report(clickhouse_store)
+    assert found == expected
+    sales = await clickhouse_store.sales(FIRST_DAY, LAST_DAY, SalesGrouping.DAY)
+    assert sales.rows, "the history sells something"
+    assert {t.currency for t in sales.totals} == {"EUR", "JPY"}
+
+
+async def test_a_batch_delivered_twice_counts_once(
+    clickhouse_store: ClickHouseReportingStore,
+) -> None:
+    events = history(orders=80)
+    first, second = events[:700], events[700:]
+    assert await clickhouse_store.ingest(first) == len(first)
+    assert await clickhouse_store.ingest(first) == 0
+    # A redelivery that overlaps the next batch: only the events not seen are new.
+    assert await clickhouse_store.ingest(first[-100:] + second) == len(second)
+    assert await clickhouse_store.ingest(events) == 0
+
+    memory = MemoryReportingStore()
+    await memory.ingest(events)
+    assert await every_report(clickhouse_store) == await every_report(memory)
+
+
+class CrashBeforeCommit(Exception):
+    pass
+
+
+class DiesBeforeCommit(ClickHouseReportingStore):
+    """Writes every row of a batch, then dies before the batch's commit row (the ack)."""
+
+    async def commit(self, batch_id: str, version: int, events: int) -> None:
+        raise CrashBeforeCommit(batch_id)
+
+
+async def test_a_batch_redelivered_after_a_crash_between_insert_and_commit_counts_once(
+    clickhouse_store: ClickHouseReportingStore,
+) -> None:
+    events = history(orders=60)
+    head, tail = events[: len(events) // 2], events[len(events) // 2 :]
+    await clickhouse_store.ingest(head)
+
+    dying = DiesBeforeCommit(clickhouse_store._ch)
+    with pytest.raises(CrashBeforeCommit):
+        await dying.ingest(tail)
+    rows = await clickhouse_store._ch.execute("SELECT count() FROM reporting_sales_by_day")
+    assert rows[0][0] > 0, "the dead writer's rows are in the tables, uncommitted"
+
+    assert await clickhouse_store.ingest(tail) == len(tail)  # the redelivery folds it all
+    assert await clickhouse_store.ingest(tail) == 0
+    memory = MemoryReportingStore()
+    await memory.ingest(events)
+    assert await every_report(clickhouse_store) == await every_report(memory)
+
+
+async def test_orders_facts_survive_the_round_trip(
+    clickhouse_store: ClickHouseReportingStore,
+) -> None:
+    events = history(orders=40)
+    await clickhouse_store.ingest(events)
+    orders = await clickhouse_store._orders(wanted_orders(events))
+    memory = Projection({}, {}).fold(events)
+    assert orders == memory.orders
+
+
+async def test_reset_forgets_figures_and_seen_messages(
+    clickhouse_store: ClickHouseReportingStore,
+) -> None:
+    events = history(orders=20)
+    await clickhouse_store.ingest(events)
+    await clickhouse_store.reset()
+    assert (await clickhouse_store.inventory()).rows == ()
+    assert await clickhouse_store.ingest(events) == len(events)
+
+
+async def test_daily_units_are_the_net_units_by_product_and_day(
+    clickhouse_store: ClickHouseReportingStore,
+) -> None:
+    events = history()
+    await clickhouse_store.ingest(events)
+    day = START.date() + timedelta(days=6)
+    by_product = await clickhouse_store.sales(day, day, SalesGrouping.PRODUCT)
+    daily = await clickhouse_store.daily_units(day, day)
+    expected = {}
+    for row in by_product.rows:
+        expected[row.key] = expected.get(row.key, 0) + row.units
+    assert {d.product_id: d.units for d in daily} == {k: v for k, v in expected.items() if v}
+    assert all(d.day == day for d in daily)
+    assert isinstance(day, date)
