@@ -78,7 +78,9 @@ class CrashBeforeCommit(Exception):
 class DiesBeforeCommit(ClickHouseReportingStore):
     """Writes every row of a batch, then dies before the batch's commit row (the ack)."""
 
-    async def commit(self, batch_id: str, version: int, events: int) -> None:
+    async def commit(
+        self, batch_id: str, version: int, events: int, journal_position: int = 0
+    ) -> None:
         raise CrashBeforeCommit(batch_id)
 
 

@@ -116,6 +116,22 @@ class ClickHouseReportingStore:
     # -- ReportingStore -----------------------------------------------------------------------
 
     async def ingest(self, events: Sequence[Event]) -> int:
+        return await self._ingest(events, journal_position=0)
+
+    async def ingest_page(self, page: Sequence[tuple[int, Event]]) -> int:
+        """A page of the event journal: folded like ``ingest``, and the journal position of its
+        last event committed with it (even when every event was seen before)."""
+        if not page:
+            return 0
+        return await self._ingest([event for _, event in page], journal_position=page[-1][0])
+
+    async def journal_position(self) -> int:
+        """How far into the journal the committed batches reach (0: nothing loaded)."""
+        await self.create_schema()
+        rows = await self._ch.execute("SELECT max(journal_position) FROM reporting_batches")
+        return int(rows[0][0]) if rows else 0
+
+    async def _ingest(self, events: Sequence[Event], *, journal_position: int) -> int:
         async with self._write_lock:
             await self.create_schema()
             unique: dict[str, Event] = {}
@@ -124,11 +140,13 @@ class ClickHouseReportingStore:
             seen = await self._committed_messages(list(unique))
             new = [event for message_id, event in unique.items() if message_id not in seen]
             if not new:
+                if journal_position:
+                    await self.commit(uuid.uuid4().hex, self._next_version(), 0, journal_position)
                 return 0
             orders = await self._orders(wanted_orders(new))
             products = await self._products(sorted(wanted_products(new, orders)))
             changes = Projection(products, orders).fold(new)
-            await self.write_batch(changes, [event.message_id for event in new])
+            await self.write_batch(changes, [event.message_id for event in new], journal_position)
             return len(new)
 
     async def reset(self) -> None:
@@ -138,22 +156,28 @@ class ClickHouseReportingStore:
             self._schema_ready = False
             await self.create_schema()
 
-    async def write_batch(self, changes: Changes, message_ids: Sequence[str]) -> str:
+    async def write_batch(
+        self, changes: Changes, message_ids: Sequence[str], journal_position: int = 0
+    ) -> str:
         """Writes a folded batch: every row tagged with a new batch id, the commit row last.
         Returns the batch id. The bulk path that ``ingest`` and the benchmark share."""
         batch_id = uuid.uuid4().hex
         version = self._next_version()
         await self._write_rows(batch_id, version, changes, message_ids)
-        await self.commit(batch_id, version, len(message_ids))
+        await self.commit(batch_id, version, len(message_ids), journal_position)
         return batch_id
 
-    async def commit(self, batch_id: str, version: int, events: int) -> None:
+    async def commit(
+        self, batch_id: str, version: int, events: int, journal_position: int = 0
+    ) -> None:
+        """The batch's commit row: from this insert on, every row of the batch counts."""
         await self._ch.insert_columns(
             "reporting_batches",
             {
                 "batch_id": [batch_id],
                 "version": [version],
                 "events": [events],
+                "journal_position": [journal_position],
                 "committed_at": [datetime.now(UTC).replace(tzinfo=None, microsecond=0)],
             },
         )

@@ -14,6 +14,8 @@ rows nobody counts, and the redelivered batch is folded again from the committed
   partitioned by month and ordered for the reports' range scans by day.
 * ``reporting_messages``: the message ids each batch folded, ordered by id for the lookups that
   filter a redelivered batch.
+* ``reporting_batches.journal_position``: how far into the event journal a loaded batch reached,
+  committed with the batch itself, so the loader's checkpoint never runs ahead of the figures.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ TABLES: dict[str, str] = {
             batch_id String,
             version UInt64,
             events UInt32,
+            journal_position UInt64,
             committed_at DateTime
         ) ENGINE = ReplacingMergeTree() ORDER BY batch_id
     """,
