@@ -24,6 +24,7 @@ from entrypoints.http import (
     metrics,
     ops_routes,
     order_routes,
+    report_routes,
     return_routes,
     supplier_routes,
 )
@@ -44,6 +45,7 @@ OPERATIONS: list[Operation] = [
     *return_routes.OPERATIONS,
     *inventory_routes.OPERATIONS,
     *supplier_routes.OPERATIONS,
+    *report_routes.OPERATIONS,
     *ops_routes.OPERATIONS,
     *metrics.OPERATIONS,
 ]

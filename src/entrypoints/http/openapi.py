@@ -58,6 +58,12 @@ def _operation(op: Operation, components: dict[str, Any]) -> dict[str, Any]:
             schema = {}
         responses[str(status)] = _response(status, schema, op.media_type,
                                            dict(op.response_headers.get(status, {})) or None)
+        if status < 300 and op.alternative_media:
+            responses[str(status)].setdefault("content", {}).update({
+                media: {"schema": {"type": "string"} if media.startswith("text/")
+                        else {"type": "string", "format": "binary"}}
+                for media in op.alternative_media
+            })
     for status in op.error_statuses:
         responses[str(status)] = _response(status, problem_ref, "application/problem+json",
                                            dict(op.response_headers.get(status, {})) or None)

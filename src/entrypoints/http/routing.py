@@ -49,6 +49,8 @@ class Operation:
     request_headers: tuple[Header, ...] = ()
     response_headers: Mapping[int, Mapping[str, str]] = field(factory=dict)
     media_type: str = "application/json"
+    # Other media types of the success answer, which the caller picks (reports: ?format=csv|pdf).
+    alternative_media: tuple[str, ...] = ()
 
     @property
     def error_statuses(self) -> list[int]:

@@ -10,7 +10,7 @@ import re
 import types
 import typing
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal, TypeVar, Union, get_args, get_origin
 
@@ -203,6 +203,12 @@ def parse(data: Any, cls: type[T]) -> T:
 
 
 _INT = re.compile(r"^-?[0-9]{1,18}$")
+_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+
+
+def parameter_name(field: attrs.Attribute[Any]) -> str:
+    """A query field named ``from_`` is the parameter ``from`` (a Python keyword)."""
+    return field.name.removesuffix("_")
 
 
 def _from_text(raw: str, kind: Any) -> Any:
@@ -217,6 +223,13 @@ def _from_text(raw: str, kind: Any) -> Any:
         return raw == "true"
     if kind is Decimal:
         return _decimal(raw, Decimal)
+    if kind is date:
+        try:
+            if not _DATE.match(raw):
+                raise ValueError
+            return date.fromisoformat(raw)
+        except ValueError:
+            raise TypeError("expected a date such as 2026-01-31") from None
     return raw
 
 
@@ -229,15 +242,18 @@ def parse_query(params: Mapping[str, str], cls: type[T]) -> T:
     """Query strings, typed by ``cls``'s fields; a parameter it does not name is refused."""
     hints = _hints(cls)  # type: ignore[arg-type]
     values: dict[str, Any] = {}
-    known = {field.name for field in attrs.fields(cls)}  # type: ignore[arg-type]
+    known = {parameter_name(field) for field in attrs.fields(cls)}  # type: ignore[arg-type]
     problems = [(name, "unknown parameter") for name in params if name not in known]
     for field in attrs.fields(cls):  # type: ignore[arg-type]
-        if field.name not in params:
+        name = parameter_name(field)
+        if name not in params:
+            if field.default is attrs.NOTHING:
+                problems.append((name, "this parameter is required"))
             continue
         try:
-            values[field.name] = _from_text(params[field.name], hints[field.name])
+            values[field.name] = _from_text(params[name], hints[field.name])
         except TypeError as error:
-            problems.append((field.name, str(error)))
+            problems.append((name, str(error)))
     if problems:
         raise RequestInvalid(problems)
     instance = cls(**values)
@@ -288,6 +304,7 @@ def type_schema(kind: Any, components: dict[str, Any]) -> dict[str, Any]:
         bool: {"type": "boolean"},
         Decimal: {"type": "string", "pattern": MONEY_PATTERN},
         datetime: {"type": "string", "format": "date-time"},
+        date: {"type": "string", "format": "date"},
     }
     if kind in simple:
         return dict(simple[kind])
@@ -342,9 +359,9 @@ def query_parameters(cls: type, components: dict[str, Any]) -> list[dict[str, An
     for field in attrs.fields(cls):
         schema = field_schema(field, _strip_optional(hints[field.name]), components)
         parameters.append({
-            "name": field.name,
+            "name": parameter_name(field),
             "in": "query",
-            "required": False,
+            "required": field.default is attrs.NOTHING,
             "schema": schema,
         })
     return parameters
