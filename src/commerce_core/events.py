@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from commerce_core.cart.events import CartStarted
 from commerce_core.catalog.events import ProductCreated, ProductUpdated
 from commerce_core.identity.events import UserRegistered
 from commerce_core.inventory.events import (
@@ -9,6 +10,7 @@ from commerce_core.inventory.events import (
     InventoryReservationFailed,
     InventoryReserved,
     LowStockDetected,
+    StockAdjusted,
     StockUpdated,
 )
 from commerce_core.ordering.events import (
@@ -17,6 +19,7 @@ from commerce_core.ordering.events import (
     OrderCreated,
     OrderDelivered,
     OrderShipped,
+    ReturnReceived,
 )
 from commerce_core.payments.events import PaymentFailed, PaymentProcessed, PaymentRefunded
 from commerce_core.shared.events import Event
@@ -38,5 +41,8 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     OrderDelivered,
     StockUpdated,
     LowStockDetected,
+    CartStarted,
+    StockAdjusted,
+    ReturnReceived,
 )
 EVENTS_BY_NAME: dict[str, type[Event]] = {e.event_name(): e for e in ALL_EVENTS}

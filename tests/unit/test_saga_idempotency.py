@@ -16,6 +16,7 @@ from adapters.system import ManualClock
 from commerce_core.cart.commands import AddToCart
 from commerce_core.catalog.commands import UpdateProduct
 from commerce_core.handlers import event_handlers
+from commerce_core.inventory.commands import AdjustStock
 from commerce_core.ordering.commands import (
     CancelOrder,
     Checkout,
@@ -24,6 +25,7 @@ from commerce_core.ordering.commands import (
     ShipOrder,
 )
 from commerce_core.ordering.model import OrderStatus
+from commerce_core.ordering.return_commands import ReceiveReturn, RequestReturn
 from commerce_core.shared.events import Event
 from entrypoints.container import Container
 from entrypoints.embedded import Shop, open_shop
@@ -56,6 +58,11 @@ async def every_saga_path(shop: Shop, clock: ManualClock, settings: Settings) ->
     assert silent.status is OrderStatus.PENDING
     clock.advance(settings.reservation_ttl + timedelta(seconds=1))
     assert await shop.handle(ExpireReservations()) == 1
+    returned = await shop.handle(
+        RequestReturn(order_id=shipped.id, requested_by=ana.id, items=((widget.id, 1),))
+    )
+    await shop.handle(ReceiveReturn(returned.id))
+    await shop.handle(AdjustStock(product_id=widget.id, delta=1, reason="supplier"))
 
 
 def _public(aggregate: object) -> dict[str, Any]:

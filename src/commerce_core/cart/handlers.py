@@ -52,6 +52,12 @@ async def add_to_cart(
     _check_currency(await view_cart(cart, uow), product)
     cart.add(product.id, command.quantity, available=product.stock_available, now=clock.now())
     await carts.save(cart)
+    if cart.pending_events:
+        # Carts live outside the database; the unit of work carries only their events to the
+        # outbox. A crash between the two loses a funnel count, never a cart.
+        async with uow:
+            uow.track(cart)
+            await uow.commit()
     return await view_cart(cart, uow)
 
 

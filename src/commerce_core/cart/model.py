@@ -4,15 +4,18 @@ from datetime import datetime
 
 from attrs import define, field
 
+from commerce_core.cart.events import CartStarted
 from commerce_core.inventory.model import MAX_QUANTITY, check_quantity
+from commerce_core.shared.aggregate import Aggregate
 from commerce_core.shared.errors import CartItemNotFound, InsufficientStock, InvalidInput
 
 MAX_LINES = 100
 
 
 @define(slots=False, eq=False)
-class Cart:
-    """Quantities by product id. Prices are not kept: the cart shows the catalog's current price."""
+class Cart(Aggregate):
+    """Quantities by product id. Prices are not kept: the cart shows the catalog's current price.
+    The first item put into an empty cart records ``CartStarted`` (the top of the sales funnel)."""
 
     user_id: str
     lines: dict[str, int] = field(factory=dict)
@@ -20,8 +23,19 @@ class Cart:
 
     def add(self, product_id: str, quantity: int, *, available: int, now: datetime) -> None:
         check_quantity(quantity)
+        was_empty = not self.lines
         new_quantity = self.lines.get(product_id, 0) + quantity
         self._set(product_id, new_quantity, available=available, now=now)
+        if was_empty:
+            self._record(
+                CartStarted(
+                    occurred_at=now,
+                    correlation_id=self.user_id,
+                    user_id=self.user_id,
+                    product_id=product_id,
+                    quantity=quantity,
+                )
+            )
 
     def set_quantity(
         self, product_id: str, quantity: int, *, available: int, now: datetime

@@ -23,6 +23,7 @@ from commerce_core.inventory.events import (
     InventoryReserved,
     LowStockDetected,
     ReservedItem,
+    StockAdjusted,
     StockUpdated,
 )
 from commerce_core.shared.aggregate import Aggregate
@@ -149,6 +150,16 @@ class Stock(Aggregate):
                 available=self.available,
             )
         self._move(delta, 0, reason, reference, now)
+        self._record(
+            StockAdjusted(
+                occurred_at=now,
+                correlation_id=self.product_id,
+                product_id=self.product_id,
+                delta=delta,
+                reason=reason.value,
+                reference=reference,
+            )
+        )
 
     def set_low_stock_threshold(self, threshold: int) -> None:
         if not isinstance(threshold, int) or not 0 <= threshold <= 1_000_000:

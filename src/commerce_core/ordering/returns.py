@@ -16,6 +16,7 @@ from datetime import datetime
 from attrs import define, field, frozen
 
 from commerce_core.inventory.model import check_quantity
+from commerce_core.ordering.events import ReturnedItem, ReturnReceived
 from commerce_core.ordering.model import Order, OrderStatus
 from commerce_core.shared.aggregate import Aggregate
 from commerce_core.shared.errors import Conflict, InvalidInput, NotFound
@@ -108,3 +109,16 @@ class ReturnRequest(Aggregate):
         self.status = ReturnStatus.RECEIVED
         self.refunded = refunded
         self.updated_at = now
+        self._record(
+            ReturnReceived(
+                occurred_at=now,
+                correlation_id=self.order_id,
+                order_id=self.order_id,
+                return_id=self.id,
+                user_id=self.user_id,
+                items=tuple(ReturnedItem(i.product_id, i.quantity) for i in self.items),
+                refund_amount=self.refund_amount.amount,
+                currency=self.refund_amount.currency,
+                refunded=refunded,
+            )
+        )

@@ -68,6 +68,11 @@ class UnitOfWork(Protocol):
 
     def collect_new_events(self) -> list[Event]: ...
 
+    def track(self, aggregate: Aggregate) -> None:
+        """Collects the aggregate's events at commit; repositories do it for what they load
+        and add, so only an aggregate stored elsewhere (a cart) is tracked by hand."""
+        ...
+
 
 class UnitOfWorkBase:
     """The bookkeeping every adapter shares; subclasses do the storage-specific steps."""
