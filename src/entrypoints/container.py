@@ -166,6 +166,10 @@ def build_container(settings: Settings | None = None) -> Container:
         container.search.override(
             providers.Singleton(elasticsearch_search_for, settings.elasticsearch_url)
         )
+    if settings.clickhouse_url:  # else the reports come from the database's read models
+        from entrypoints.clickhouse_profile import use_clickhouse
+
+        use_clickhouse(container, settings)
     if settings.redis_url or settings.amqp_url:
         from entrypoints import distributed_profile  # imports redis and aio-pika only when asked
 
