@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import Sequence
 
 from commerce_core.identity.events import UserRegistered
 from commerce_core.notifications.commands import (
@@ -139,23 +139,32 @@ def _message(notification: Notification) -> OutgoingMessage:
 
 
 async def _send_and_record(
-    messages: Iterable[OutgoingMessage], *, uow: UnitOfWork, notifier: Notifier, clock: Clock
+    messages: Sequence[OutgoingMessage], *, uow: UnitOfWork, notifier: Notifier, clock: Clock
 ) -> None:
-    limit = asyncio.Semaphore(MAX_PARALLEL_SENDS)
+    if len(messages) == 1:
+        # One channel, the usual case: the same attempt, awaited here rather than in a task of
+        # its own (a task per notice cost three turns of the event loop per saga).
+        outcomes = [await _attempt(messages[0], notifier)]
+    else:
+        limit = asyncio.Semaphore(MAX_PARALLEL_SENDS)
 
-    async def attempt(message: OutgoingMessage) -> tuple[str, Exception | None]:
-        async with limit:
-            try:
-                async with asyncio.timeout(ATTEMPT_TIMEOUT_S):
-                    await notifier.send(message)
-            except Exception as error:  # any channel failure is recorded, never propagated
-                log.warning("notification %s failed: %s", message.notification_id, error)
-                return message.notification_id, error
-            return message.notification_id, None
+        async def bounded(message: OutgoingMessage) -> tuple[str, Exception | None]:
+            async with limit:
+                return await _attempt(message, notifier)
 
-    outcomes = await asyncio.gather(*(attempt(m) for m in messages))
+        outcomes = await asyncio.gather(*(bounded(m) for m in messages))
     for key, error in outcomes:
         await _record(key, error, uow=uow, clock=clock)
+
+
+async def _attempt(message: OutgoingMessage, notifier: Notifier) -> tuple[str, Exception | None]:
+    try:
+        async with asyncio.timeout(ATTEMPT_TIMEOUT_S):
+            await notifier.send(message)
+    except Exception as error:  # any channel failure is recorded, never propagated
+        log.warning("notification %s failed: %s", message.notification_id, error)
+        return message.notification_id, error
+    return message.notification_id, None
 
 
 async def _record(key: str, error: Exception | None, *, uow: UnitOfWork, clock: Clock) -> None:
