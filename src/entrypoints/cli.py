@@ -20,6 +20,7 @@ from entrypoints.container import build_container
 from entrypoints.embedded import open_shop
 from entrypoints.inventory_cli import inventory_app
 from entrypoints.ops_cli import dlq_app, outbox_app, worker_command
+from entrypoints.reports_cli import reports_app
 from entrypoints.search_cli import search_app
 from entrypoints.settings import Settings, SettingsError
 
@@ -36,6 +37,7 @@ app.add_typer(products, name="products")
 app.add_typer(db_app, name="db")
 app.add_typer(search_app, name="search")
 app.add_typer(inventory_app, name="inventory")
+app.add_typer(reports_app, name="reports")
 # Distributed mode (entrypoints/ops_cli.py): `commerce worker`, `commerce outbox`, `commerce dlq`.
 app.command("worker")(worker_command)
 app.add_typer(outbox_app, name="outbox")

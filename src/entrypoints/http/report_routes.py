@@ -35,13 +35,12 @@ from commerce_core.reporting.model import (
 from commerce_core.reporting.ports import ReportReader
 from entrypoints.http.routing import ADMIN, Operation, json, query
 from entrypoints.http.schema import RequestInvalid, spec
+from entrypoints.report_period import period_problems
 
 R = TypeVar("R")
 FORMATS = ("json", "csv", "pdf")
 GROUPINGS = tuple(grouping.value for grouping in SalesGrouping)
 CSV, PDF = "text/csv; charset=utf-8", "application/pdf"
-MAX_PERIOD_DAYS = 3 * 366  # about three years, first and last day included
-EARLIEST, LATEST = date(1970, 1, 1), date(2999, 12, 31)
 _NOT_CACHED = {"Cache-Control": "no-store"}
 
 # -- requests ----------------------------------------------------------------------------------
@@ -73,10 +72,10 @@ class FormatQuery:
 class SalesRowOut:
     key: str = spec(description="The ISO day, the product id or the category")
     label: str = spec(description="What a person reads: the day, the product's name, the category")
-    currency: str
-    orders: int
-    units: int
-    revenue: Decimal
+    currency: str = spec()
+    orders: int = spec()
+    units: int = spec()
+    revenue: Decimal = spec()
 
 
 @frozen
@@ -95,8 +94,8 @@ class SalesReportOut:
     date_from: date
     date_to: date
     group_by: str = spec(enum=GROUPINGS)
-    rows: list[SalesRowOut]
-    totals: list[SalesTotalOut]
+    rows: list[SalesRowOut] = spec()
+    totals: list[SalesTotalOut] = spec()
 
 
 @frozen
@@ -213,16 +212,8 @@ def reports(request: Request) -> ReportReader:
 
 
 def check_period(date_from: date, date_to: date) -> None:
-    """A rule between two parameters, which their JSON Schema cannot state (422 either way)."""
-    problems = [
-        (name, f"must be from {EARLIEST.isoformat()} to {LATEST.isoformat()}")
-        for name, day in (("from", date_from), ("to", date_to))
-        if not EARLIEST <= day <= LATEST
-    ]
-    if not problems and date_from > date_to:
-        problems.append(("to", "must be on or after from"))
-    if not problems and (date_to - date_from).days + 1 > MAX_PERIOD_DAYS:
-        problems.append(("to", f"a report covers at most {MAX_PERIOD_DAYS} days"))
+    """A rule between two parameters, which their JSON Schema cannot state."""
+    problems = period_problems(date_from, date_to)
     if problems:
         raise RequestInvalid(problems)
 
