@@ -12,7 +12,7 @@ The schema lives in :func:`schema_statements`, which the migration and the tests
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import bindparam, text
@@ -208,9 +208,14 @@ def one_edit_apart(a: str, b: str) -> bool:
     return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
 
 
+# Runs a read on a connection of the server it picks (a read replica, or the primary).
+Reader = Callable[[Callable[[AsyncConnection], Awaitable[SearchResult]]], Awaitable[SearchResult]]
+
+
 class PostgresFtsSearchIndex:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *, reader: Reader | None = None) -> None:
         self._engine = engine
+        self._reader = reader  # queries only: the index is written on the primary
 
     async def index(self, documents: Iterable[SearchDocument]) -> None:
         rows = []
@@ -265,14 +270,19 @@ class PostgresFtsSearchIndex:
         return await load_documents(self._engine)
 
     async def query(self, query: SearchQuery) -> SearchResult:
-        words = query.words
+        if self._reader is not None:
+            return await self._reader(lambda conn: self._query_on(conn, query))
         async with self._engine.connect() as conn:
-            result = await self._run(conn, query, [[w] for w in words])
-            if result.total == 0 and words:
-                widened = await self._widen(conn, words)
-                if widened is not None:
-                    result = await self._run(conn, query, widened)
-            return result
+            return await self._query_on(conn, query)
+
+    async def _query_on(self, conn: AsyncConnection, query: SearchQuery) -> SearchResult:
+        words = query.words
+        result = await self._run(conn, query, [[w] for w in words])
+        if result.total == 0 and words:
+            widened = await self._widen(conn, words)
+            if widened is not None:
+                result = await self._run(conn, query, widened)
+        return result
 
     async def _widen(
         self, conn: AsyncConnection, words: Sequence[str]

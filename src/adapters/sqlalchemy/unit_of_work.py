@@ -5,13 +5,20 @@ At commit every tracked aggregate that changed is written with a guarded stateme
 stock ONE conditional UPDATE that applies the pending movement deltas only if the result keeps
 ``available >= 0`` and ``reserved >= 0`` (0 rows: InsufficientStock). The movements, the outbox rows
 and the inbox row go into the same transaction. The semantics are the in-memory twin's.
+
+With a read router (COMMERCE_DATABASE_REPLICA_URLS), a block opened while serving a
+replica-tolerant HTTP read may run on a replica instead; a replica that fails mid-read raises
+TransientError, so the bus runs the handler again and the router sends it to the primary. Such a
+block never writes: its commit sends the retry to the primary.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from types import TracebackType
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,6 +30,7 @@ from adapters.sqlalchemy import rows
 from adapters.sqlalchemy import tables as t
 from adapters.sqlalchemy.database import Database
 from adapters.sqlalchemy.errors import DuplicateInboxRow, translate
+from adapters.sqlalchemy.replicas import ReadRouter, Replica, is_database_failure
 from adapters.sqlalchemy.repositories import (
     SqlNotificationRepository,
     SqlOrderRepository,
@@ -43,7 +51,7 @@ from commerce_core.notifications.model import Notification
 from commerce_core.ordering.model import Order
 from commerce_core.ordering.returns import ReturnRequest
 from commerce_core.payments.model import Payment
-from commerce_core.shared.errors import ConcurrencyConflict, InsufficientStock
+from commerce_core.shared.errors import ConcurrencyConflict, InsufficientStock, TransientError
 from commerce_core.shared.events import Event
 from commerce_core.shared.unit_of_work import AlreadyProcessed, UnitOfWorkBase
 
@@ -107,9 +115,12 @@ class _Tracked:
 
 
 class SqlUnitOfWork(UnitOfWorkBase):
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, router: ReadRouter | None = None) -> None:
         super().__init__()
         self._db = database
+        self._router = router
+        self._replica: Replica | None = None  # the replica this block reads, None: the primary
+        self._primary_only = False
         self._conn: AsyncConnection | None = None
         self._tx: AsyncTransaction | None = None
         self._locked = False
@@ -157,12 +168,51 @@ class SqlUnitOfWork(UnitOfWorkBase):
         for repository in self._repositories:
             repository.begin()
         self._locked = await self._db.acquire_write_lock()
+        self._replica = None
         try:
-            self._conn = await self._db.engine.connect()
+            if self._router is not None and not self._primary_only:
+                self._replica = await self._router.route()
+            if self._replica is not None:
+                await self._connect_replica(self._replica)
+            if self._conn is None:
+                self._conn = await self._db.engine.connect()
             self._tx = await self._conn.begin()
         except BaseException:
             await self._close()
             raise
+
+    async def _connect_replica(self, replica: Replica) -> None:
+        assert self._router is not None
+        try:
+            self._conn = await replica.engine.connect()
+        except Exception as error:
+            if not is_database_failure(error):
+                raise
+            self._router.failed(replica, error)
+            self._replica = None
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        replica, self._replica = self._replica, None
+        if replica is None or exc is None or not is_database_failure(exc):
+            await super().__aexit__(exc_type, exc, tb)
+            return
+        assert self._router is not None
+        self._router.failed(replica, exc)
+        with contextlib.suppress(Exception):  # the connection may be as dead as the replica
+            await super().__aexit__(exc_type, exc, tb)
+        raise TransientError(f"read replica {replica.name} failed: {exc}") from exc
+
+    async def commit(self, *, completes_message: bool = True) -> None:
+        if self._replica is not None:
+            # A handler wrote in an operation declared read-only: run it again on the primary.
+            self._primary_only = True
+            raise TransientError("a unit of work reading a replica cannot commit")
+        await super().commit(completes_message=completes_message)
 
     async def _flush(self) -> None:
         conn = self.connection
@@ -283,6 +333,8 @@ class SqlUnitOfWork(UnitOfWorkBase):
             await self._tx.commit()
         except exc.DBAPIError as error:
             raise translate(error) from error
+        if self._router is not None:
+            await self._router.note_commit(self.connection)
         for tracked, version in self._versions:
             tracked.aggregate.version = version
         for tracked in self._tracked.values():
