@@ -20,7 +20,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, timedelta
 from statistics import NormalDist
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from attrs import field, frozen
 
@@ -42,6 +42,7 @@ class DailyUnits:
     units: int
 
 
+@runtime_checkable
 class DemandHistory(Protocol):
     async def daily_units(self, date_from: date, date_to: date) -> Sequence[DailyUnits]:
         """Every (product, day) with net units sold between the two days, inclusive. Days
@@ -67,6 +68,14 @@ class SalesReportDemandHistory:
             found.extend(DailyUnits(p, day, u) for p, u in sorted(units.items()) if u)
             day += timedelta(days=1)
         return found
+
+
+def demand_history_of(reader: ReportReader) -> DemandHistory:
+    """The reader itself when it answers the daily series in one query, else its sales report
+    read day by day."""
+    if isinstance(reader, DemandHistory):
+        return reader
+    return SalesReportDemandHistory(reader)
 
 
 def _whole_days(name: str) -> Callable[[object, object, object], None]:
