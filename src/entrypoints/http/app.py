@@ -20,6 +20,7 @@ from entrypoints.http import (
     auth_routes,
     cart_routes,
     catalog_routes,
+    dashboard_routes,
     inventory_routes,
     metrics,
     ops_routes,
@@ -46,6 +47,7 @@ OPERATIONS: list[Operation] = [
     *inventory_routes.OPERATIONS,
     *supplier_routes.OPERATIONS,
     *report_routes.OPERATIONS,
+    *dashboard_routes.OPERATIONS,
     *ops_routes.OPERATIONS,
     *metrics.OPERATIONS,
 ]
@@ -97,7 +99,7 @@ def create_app(container: Container) -> Starlette:
     app_routes = routes(OPERATIONS)
     app_metrics = Metrics(app_routes)
     app = Starlette(
-        routes=app_routes,
+        routes=[*app_routes, dashboard_routes.assets()],
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[Middleware(ServerTiming), Middleware(RequestMetrics, metrics=app_metrics)],
         lifespan=lifespan,
