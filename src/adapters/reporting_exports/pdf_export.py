@@ -81,7 +81,10 @@ def _bar_chart(
     drawing.add(String(0, CHART_HEIGHT + 0.7 * cm, title, fontName="Helvetica-Bold", fontSize=9))
     chart = VerticalBarChart()
     chart.x, chart.y = 1.5 * cm, 1.6 * cm
-    chart.width, chart.height = CHART_WIDTH - 2 * cm, CHART_HEIGHT - 1.6 * cm
+    # A few categories get bars of a usual width rather than the whole page's.
+    per_category = 1.2 * cm * len(series)
+    chart.width = min(CHART_WIDTH - 2 * cm, max(4 * cm, per_category * len(labels)))
+    chart.height = CHART_HEIGHT - 1.6 * cm
     chart.data = [list(values) for _, values in series]
     chart.valueAxis.valueMin = 0
     chart.valueAxis.labels.fontSize = 7
