@@ -138,3 +138,39 @@ async def test_daily_units_are_the_net_units_by_product_and_day(
     assert {d.product_id: d.units for d in daily} == {k: v for k, v in expected.items() if v}
     assert all(d.day == day for d in daily)
     assert isinstance(day, date)
+
+
+async def test_folded_sales_in_whole_columns_sum_by_day_product_and_category(
+    clickhouse_store: ClickHouseReportingStore,
+) -> None:
+    from decimal import Decimal
+
+    from commerce_core.reporting.projection import ProductFacts
+
+    await clickhouse_store.write_products([
+        ProductFacts("a", known=True, sku="A", name="Anvil", category="tools"),
+        ProductFacts("b", known=True, sku="B", name="Bucket", category="garden"),
+    ])  # fmt: skip
+    d1, d2 = date(2026, 3, 1), date(2026, 3, 2)
+    await clickhouse_store.write_sales_columns(
+        day=[d1, d1, d2],
+        product_id=["a", "b", "a"],
+        category=["tools", "garden", "tools"],
+        currency=["EUR", "EUR", "EUR"],
+        orders=[1, 2, 1],
+        units=[3, 2, 1],
+        revenue_milli=[30_000, 9_990, 10_000],
+        message_ids=["m1", "m2", "m3"],
+    )
+    by_day = await clickhouse_store.sales(d1, d2, SalesGrouping.DAY)
+    assert [(r.key, r.orders, r.units, r.revenue) for r in by_day.rows] == [
+        ("2026-03-01", 3, 5, Decimal("39.99")),
+        ("2026-03-02", 1, 1, Decimal("10.00")),
+    ]
+    by_product = await clickhouse_store.sales(d1, d2, SalesGrouping.PRODUCT)
+    assert [(r.key, r.label, r.units) for r in by_product.rows] == [
+        ("a", "Anvil", 4),
+        ("b", "Bucket", 2),
+    ]
+    by_category = await clickhouse_store.sales(d2, d2, SalesGrouping.CATEGORY)
+    assert [(r.key, r.revenue) for r in by_category.rows] == [("tools", Decimal("10.00"))]

@@ -90,8 +90,15 @@ def _product(row: Sequence[Any]) -> ProductFacts:
     )
 
 
-def _figures(orders: int, units: int, revenue: Decimal) -> Figures:
-    return Figures(int(orders), int(units), Decimal(revenue))
+def to_milli(amount: Decimal) -> int:
+    milli = amount.scaleb(3)
+    if milli != milli.to_integral_value():
+        raise ValueError(f"{amount} has more than 3 decimals: no currency has that")
+    return int(milli)
+
+
+def _figures(orders: int, units: int, revenue_milli: int) -> Figures:
+    return Figures(int(orders), int(units), Decimal(int(revenue_milli)).scaleb(-3))
 
 
 def _chunks(items: Sequence[str], size: int = _LOOKUP_CHUNK) -> Iterable[tuple[str, ...]]:
@@ -260,9 +267,77 @@ class ClickHouseReportingStore:
         }
         columns["orders"] = [f.orders for _, f in rows]
         columns["units"] = [f.units for _, f in rows]
-        columns["revenue"] = [f.revenue for _, f in rows]
+        columns["revenue_milli"] = [to_milli(f.revenue) for _, f in rows]
         columns["batch_id"] = [batch_id] * len(rows)
         await self._ch.insert_columns(table, columns)
+
+    async def write_sales_columns(
+        self,
+        *,
+        day: Sequence[date],
+        product_id: Sequence[str],
+        category: Sequence[str],
+        currency: Sequence[str],
+        orders: Sequence[int],
+        units: Sequence[int],
+        revenue_milli: Sequence[int],
+        message_ids: Sequence[str],
+    ) -> str:
+        """Sales already folded, one entry per (day, product, category, currency) delta, as
+        whole columns: the bulk path of an import from another system (and of the benchmark).
+        The day and category tables get their sums; the batch commits like any other."""
+        by_day: dict[tuple[Any, ...], list[int]] = {}
+        by_category: dict[tuple[Any, ...], list[int]] = {}
+        figures = zip(day, category, currency, orders, units, revenue_milli, strict=True)
+        for d, c, cur, o, u, r in figures:
+            for table, key in ((by_day, (d, cur)), (by_category, (d, c, cur))):
+                found = table.get(key)
+                if found is None:
+                    table[key] = [o, u, r]
+                else:
+                    found[0] += o
+                    found[1] += u
+                    found[2] += r
+        batch_id = uuid.uuid4().hex
+        version = self._next_version()
+        rows = len(day)
+        await self._ch.insert_columns(
+            "reporting_sales_by_product",
+            {
+                "day": day,
+                "product_id": product_id,
+                "category": category,
+                "currency": currency,
+                "orders": orders,
+                "units": units,
+                "revenue_milli": revenue_milli,
+                "batch_id": [batch_id] * rows,
+            },
+        )
+        sums: dict[tuple[Any, ...], list[int]]
+        for table_name, sums, key_columns in (
+            ("reporting_sales_by_day", by_day, ("day", "currency")),
+            ("reporting_sales_by_category", by_category, ("day", "category", "currency")),
+        ):
+            keys = list(sums)
+            columns: dict[str, list[Any]] = {
+                name: [key[i] for key in keys] for i, name in enumerate(key_columns)
+            }
+            for i, name in enumerate(("orders", "units", "revenue_milli")):
+                columns[name] = [sums[key][i] for key in keys]
+            columns["batch_id"] = [batch_id] * len(keys)
+            await self._ch.insert_columns(table_name, columns)
+        await self._ch.insert_columns(
+            "reporting_messages",
+            {"message_id": message_ids, "batch_id": [batch_id] * len(message_ids)},
+        )
+        await self.commit(batch_id, version, len(message_ids))
+        return batch_id
+
+    async def write_products(self, products: Sequence[ProductFacts]) -> None:
+        """Product facts as one committed batch (the catalog side of a bulk import)."""
+        changes = Changes(products={p.product_id: p for p in products})
+        await self.write_batch(changes, [])
 
     # -- committed state ----------------------------------------------------------------------
 
@@ -310,13 +385,13 @@ class ClickHouseReportingStore:
         period = {"date_from": date_from, "date_to": date_to}
         bucket_rows, total_rows = await asyncio.gather(
             self._ch.execute(
-                f"SELECT {key} AS bucket, currency, sum(orders), sum(units), sum(revenue) "
+                f"SELECT {key} AS bucket, currency, sum(orders), sum(units), sum(revenue_milli) "
                 f"FROM {table} WHERE day >= %(date_from)s AND day <= %(date_to)s AND {COMMITTED} "
                 "GROUP BY bucket, currency",
                 period,
             ),
             self._ch.execute(
-                "SELECT currency, sum(orders), sum(units), sum(revenue) "
+                "SELECT currency, sum(orders), sum(units), sum(revenue_milli) "
                 "FROM reporting_sales_by_day "
                 f"WHERE day >= %(date_from)s AND day <= %(date_to)s AND {COMMITTED} "
                 "GROUP BY currency",

@@ -11,7 +11,8 @@ rows nobody counts, and the redelivered batch is folded again from the committed
   Plain MergeTree on purpose: a ReplacingMergeTree would let a merge drop a committed version in
   favour of a newer row from a batch that never committed.
 * figures (``reporting_sales_by_*``, ``reporting_funnel``): signed deltas, summed at read time,
-  partitioned by month and ordered for the reports' range scans by day.
+  partitioned by month and ordered for the reports' range scans by day. Revenue is kept in
+  thousandths of the currency unit (no currency has more than 3 decimals): exact integer sums.
 * ``reporting_messages``: the message ids each batch folded, ordered by id for the lookups that
   filter a redelivered batch.
 * ``reporting_batches.journal_position``: how far into the event journal a loaded batch reached,
@@ -69,7 +70,7 @@ TABLES: dict[str, str] = {
             currency String,
             orders Int64,
             units Int64,
-            revenue Decimal(38, 6),
+            revenue_milli Int64,
             batch_id String
         ) ENGINE = MergeTree() PARTITION BY toYYYYMM(day) ORDER BY (day, currency)
     """,
@@ -81,7 +82,7 @@ TABLES: dict[str, str] = {
             currency String,
             orders Int64,
             units Int64,
-            revenue Decimal(38, 6),
+            revenue_milli Int64,
             batch_id String
         ) ENGINE = MergeTree() PARTITION BY toYYYYMM(day) ORDER BY (day, product_id, currency)
     """,
@@ -92,7 +93,7 @@ TABLES: dict[str, str] = {
             currency String,
             orders Int64,
             units Int64,
-            revenue Decimal(38, 6),
+            revenue_milli Int64,
             batch_id String
         ) ENGINE = MergeTree() PARTITION BY toYYYYMM(day) ORDER BY (day, category, currency)
     """,
