@@ -242,6 +242,32 @@ def test_an_admin_sees_charts_of_sales_and_stock(server: str, browser: webdriver
     assert browser.save_screenshot(str(artifacts / "dashboard.png"))
 
 
+def test_another_period_redraws_and_signing_out_clears_the_page(
+    server: str, browser: webdriver.Chrome
+) -> None:
+    _sign_in(browser, server, ADMIN)
+    assert _state(browser, "ready", "error", "signed-out") == "ready"
+    day_before = str(datetime.now(UTC).date() - timedelta(days=1))
+    browser.execute_script(
+        "document.getElementById('from').value = arguments[0];"
+        "document.getElementById('to').value = arguments[0];"
+        "document.body.dataset.state = 'changing';",
+        day_before,
+    )
+    browser.find_element(By.CSS_SELECTOR, "#period button[type=submit]").click()
+    assert _state(browser, "ready", "error") == "ready"
+    sales, _ = browser.execute_script(CHARTS_JS)
+    assert sales["labels"] == [day_before]
+    assert "No sales" in browser.find_element(By.ID, "totals").text
+
+    browser.find_element(By.ID, "logout").click()
+    _state(browser, "signed-out")
+    assert browser.find_element(By.ID, "login").is_displayed()
+    assert not browser.find_element(By.ID, "board").is_displayed()
+    assert browser.execute_script("return Object.keys(Chart.instances).length") == 0
+    assert _console_errors(browser) == []
+
+
 def test_a_customer_is_told_the_reports_are_for_admins(
     server: str, browser: webdriver.Chrome
 ) -> None:
