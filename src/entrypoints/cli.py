@@ -15,6 +15,7 @@ import typer
 
 from commerce_core.catalog.commands import CreateProduct
 from commerce_core.identity.commands import CreateAdmin
+from entrypoints.analytics_cli import analytics_app
 from entrypoints.cli_support import apply_rows, fail, read_csv, run, settings_from_env
 from entrypoints.container import build_container
 from entrypoints.embedded import open_shop
@@ -38,6 +39,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(search_app, name="search")
 app.add_typer(inventory_app, name="inventory")
 app.add_typer(reports_app, name="reports")
+app.add_typer(analytics_app, name="analytics")
 # Distributed mode (entrypoints/ops_cli.py): `commerce worker`, `commerce outbox`, `commerce dlq`.
 app.command("worker")(worker_command)
 app.add_typer(outbox_app, name="outbox")
