@@ -383,27 +383,32 @@ class ClickHouseReportingStore:
         await self.create_schema()
         table, key = _SALES_TABLES[group_by]
         period = {"date_from": date_from, "date_to": date_to}
+        in_period = f"day >= %(date_from)s AND day <= %(date_to)s AND {COMMITTED}"
+        summed = (
+            f"SELECT {key} AS bucket, currency, sum(orders) AS orders, sum(units) AS units, "
+            f"sum(revenue_milli) AS revenue_milli FROM {table} WHERE {in_period} "
+            "GROUP BY bucket, currency"
+        )
+        if group_by is SalesGrouping.PRODUCT:  # the product's name joined in ClickHouse
+            summed = (
+                "SELECT bucket, currency, orders, units, revenue_milli, name, known "
+                f"FROM ({summed}) ANY LEFT JOIN (SELECT product_id AS bucket, "
+                "argMax(name, version) AS name, argMax(known, version) AS known "
+                f"FROM reporting_products WHERE {COMMITTED} GROUP BY bucket) USING bucket"
+            )
         bucket_rows, total_rows = await asyncio.gather(
-            self._ch.execute(
-                f"SELECT {key} AS bucket, currency, sum(orders), sum(units), sum(revenue_milli) "
-                f"FROM {table} WHERE day >= %(date_from)s AND day <= %(date_to)s AND {COMMITTED} "
-                "GROUP BY bucket, currency",
-                period,
-            ),
+            self._ch.execute(summed, period),
             self._ch.execute(
                 "SELECT currency, sum(orders), sum(units), sum(revenue_milli) "
-                "FROM reporting_sales_by_day "
-                f"WHERE day >= %(date_from)s AND day <= %(date_to)s AND {COMMITTED} "
-                "GROUP BY currency",
+                f"FROM reporting_sales_by_day WHERE {in_period} GROUP BY currency",
                 period,
             ),
         )
-        buckets = [(str(b), c, _figures(o, u, r)) for b, c, o, u, r in bucket_rows]
+        buckets = [(str(row[0]), row[1], _figures(*row[2:5])) for row in bucket_rows]
         totals = [(c, _figures(o, u, r)) for c, o, u, r in total_rows]
         labels: dict[str, str] = {}
-        if group_by is SalesGrouping.PRODUCT and buckets:
-            products = await self._products(sorted({b for b, _, _ in buckets}))
-            labels = {pid: p.name for pid, p in products.items() if p.known}
+        if group_by is SalesGrouping.PRODUCT:
+            labels = {row[0]: row[5] for row in bucket_rows if row[6]}
         return sales_report(date_from, date_to, group_by, buckets, totals, labels)
 
     async def inventory(self) -> InventoryReport:
