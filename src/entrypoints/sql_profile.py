@@ -17,6 +17,7 @@ from adapters.search import search_provider_for
 from adapters.sqlalchemy.database import Database
 from adapters.sqlalchemy.idempotency import SqlIdempotencyStore
 from adapters.sqlalchemy.outbox import SqlOutbox
+from adapters.sqlalchemy.reporting import SqlEventJournal, SqlReportingStore
 from adapters.sqlalchemy.sessions import SqlRefreshTokenStore
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
 from entrypoints import db
@@ -40,6 +41,8 @@ def use_sql(container: Any, settings: Settings) -> None:
     container.outbox.override(providers.Singleton(SqlOutbox, database=database))
     container.idempotency.override(providers.Singleton(SqlIdempotencyStore, database=database))
     container.refresh_tokens.override(providers.Singleton(SqlRefreshTokenStore, database=database))
+    container.reporting_store.override(providers.Singleton(SqlReportingStore, database=database))
+    container.event_journal.override(providers.Singleton(SqlEventJournal, database=database))
     container.search.override(providers.Singleton(
         lambda d: search_provider_for(settings.database_url, d.engine), database
     ))

@@ -275,3 +275,94 @@ refresh_tokens = sa.Table(
     sa.Column("revoked", sa.Boolean, nullable=False),
     sa.Index("ix_refresh_tokens_family_id", "family_id"),
 )
+
+# -- reporting: read models that the projection folds events into, and the event journal -------
+# Revenue is kept in thousandths of the currency unit (every currency has at most 3 decimals), so
+# both databases sum it exactly as integers.
+
+reporting_seen = sa.Table(
+    "reporting_seen",
+    metadata,
+    sa.Column("message_id", sa.String, primary_key=True),
+)
+
+reporting_products = sa.Table(
+    "reporting_products",
+    metadata,
+    sa.Column("product_id", sa.String, primary_key=True),
+    sa.Column("known", sa.Boolean, nullable=False),
+    sa.Column("sku", sa.String, nullable=False),
+    sa.Column("name", sa.String, nullable=False),
+    sa.Column("category", sa.String, nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("low_stock_threshold", sa.Integer, nullable=False),
+    sa.Column("on_hand", sa.Integer, nullable=False),
+    sa.Column("reserved", sa.Integer, nullable=False),
+    sa.Column("stock_version", sa.Integer, nullable=False),
+    sa.Column("received", sa.Integer, nullable=False),
+    sa.Column("returned", sa.Integer, nullable=False),
+    sa.Column("adjusted", sa.Integer, nullable=False),
+)
+
+reporting_orders = sa.Table(
+    "reporting_orders",
+    metadata,
+    sa.Column("order_id", sa.String, primary_key=True),
+    sa.Column("facts", sa.JSON, nullable=False),  # what the projection keeps of the order
+)
+
+# Clustered on the key (WITHOUT ROWID on SQLite): a report over a period reads one range.
+reporting_sales_by_day = sa.Table(
+    "reporting_sales_by_day",
+    metadata,
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("currency", sa.String, primary_key=True),
+    sa.Column("orders", sa.BigInteger, nullable=False),
+    sa.Column("units", sa.BigInteger, nullable=False),
+    sa.Column("revenue_milli", sa.BigInteger, nullable=False),
+    sqlite_with_rowid=False,
+)
+
+reporting_sales_by_product = sa.Table(
+    "reporting_sales_by_product",
+    metadata,
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("product_id", sa.String, primary_key=True),
+    sa.Column("category", sa.String, primary_key=True),  # the product's category when sold
+    sa.Column("currency", sa.String, primary_key=True),
+    sa.Column("orders", sa.BigInteger, nullable=False),
+    sa.Column("units", sa.BigInteger, nullable=False),
+    sa.Column("revenue_milli", sa.BigInteger, nullable=False),
+    sqlite_with_rowid=False,
+)
+
+reporting_sales_by_category = sa.Table(
+    "reporting_sales_by_category",
+    metadata,
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("category", sa.String, primary_key=True),
+    sa.Column("currency", sa.String, primary_key=True),
+    sa.Column("orders", sa.BigInteger, nullable=False),
+    sa.Column("units", sa.BigInteger, nullable=False),
+    sa.Column("revenue_milli", sa.BigInteger, nullable=False),
+    sqlite_with_rowid=False,
+)
+
+reporting_funnel = sa.Table(
+    "reporting_funnel",
+    metadata,
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("step", sa.String, primary_key=True),
+    sa.Column("count", sa.BigInteger, nullable=False),
+    sqlite_with_rowid=False,
+)
+
+event_journal = sa.Table(
+    "event_journal",
+    metadata,
+    sa.Column("position", Serial, primary_key=True, autoincrement=True),
+    sa.Column("message_id", sa.String, nullable=False, unique=True),
+    sa.Column("name", sa.String, nullable=False),
+    sa.Column("occurred_at", UtcDateTime, nullable=False),
+    sa.Column("payload", sa.LargeBinary, nullable=False),  # adapters.wire bytes
+)
