@@ -6,6 +6,7 @@ a grid search per product must not hold up the event loop."""
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from attrs import frozen
 from starlette.concurrency import run_in_threadpool
@@ -15,6 +16,7 @@ from starlette.responses import Response
 from commerce_core.reporting.ports import ReportReader
 from commerce_core.reporting.reorder import (
     MAX_DAYS,
+    DemandHistory,
     ReorderPolicy,
     ReorderReport,
     demand_history_of,
@@ -84,6 +86,18 @@ class ReorderReportOut:
     rows: list[ReorderSuggestionOut]
 
 
+def demand_history_for(container: Any, reader: ReportReader) -> DemandHistory:
+    """The warehouse answers the daily series itself; the SQL read models in one grouped query;
+    any other store (in memory) from its sales report, day by day."""
+    if "database" in container.providers:
+        from adapters.sqlalchemy.demand_history import SqlDemandHistory
+        from adapters.sqlalchemy.reporting import SqlReportingStore
+
+        if isinstance(reader, SqlReportingStore):
+            return SqlDemandHistory(container.database())
+    return demand_history_of(reader)
+
+
 def _units(value: float) -> Decimal:
     return Decimal(f"{value:.2f}")
 
@@ -125,7 +139,8 @@ async def reorder_suggestions(request: Request) -> Response:
     container = request.app.state.container
     reader: ReportReader = container.reporting_store()
     today = container.clock().now().date()
-    stock, series = await gather_demand(reader, demand_history_of(reader), policy, today)
+    demand = demand_history_for(container, reader)
+    stock, series = await gather_demand(reader, demand, policy, today)
     report = await run_in_threadpool(plan_reorders, stock, series, policy, today)
     return json(present_reorders(report), headers={"Cache-Control": "no-store"})
 
