@@ -8,6 +8,8 @@ and skips with ``require_service`` when its server is away).
 from __future__ import annotations
 
 import contextlib
+import os
+import secrets
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -22,7 +24,7 @@ from adapters.sqlalchemy.reporting import SqlEventJournal, SqlReportingStore
 from commerce_core.reporting.ports import EventJournal, ReportingStore
 from entrypoints import db
 from entrypoints.settings import Settings
-from integration.databases import truncate_all
+from integration.databases import require_service, truncate_all
 
 
 @attrs.frozen
@@ -67,8 +69,36 @@ async def _postgresql(request: pytest.FixtureRequest, _tmp: Path) -> AsyncIterat
         yield reporting
 
 
+@contextlib.asynccontextmanager
+async def _clickhouse(_request: pytest.FixtureRequest, _tmp: Path) -> AsyncIterator[Reporting]:
+    """The warehouse, in a database of its own on the server .ci/run starts; the journal is the
+    in-memory one (the warehouse keeps none)."""
+    from clickhouse_driver import Client
+    from clickhouse_driver.errors import Error as ClickHouseError
+
+    from adapters.clickhouse.connection import ClickHouse
+    from adapters.clickhouse.reporting import ClickHouseReportingStore
+
+    server = os.environ.get("COMMERCE_TEST_CLICKHOUSE_URL", "clickhouse://127.0.0.1:9000/default")
+    admin = Client.from_url(server)
+    try:
+        admin.execute("SELECT 1")
+    except (OSError, ClickHouseError):
+        require_service(False, f"ClickHouse is not reachable at {server}")
+    name = f"commerce_test_{secrets.token_hex(6)}"
+    admin.execute(f"CREATE DATABASE {name}")
+    connection = ClickHouse(f"{server.rsplit('/', 1)[0]}/{name}")
+    try:
+        yield Reporting(ClickHouseReportingStore(connection), MemoryEventJournal(), "clickhouse")
+    finally:
+        await connection.aclose()
+        admin.execute(f"DROP DATABASE IF EXISTS {name}")
+        admin.disconnect()
+
+
 ADAPTERS: dict[str, Any] = {
     "memory": _memory,
     "sqlite": _sqlite,
     "postgresql": _postgresql,
+    "clickhouse": _clickhouse,
 }
