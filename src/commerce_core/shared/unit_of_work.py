@@ -123,15 +123,13 @@ class UnitOfWorkBase:
         self._inbox_checked = self._inbox_written = False
 
     async def __aenter__(self) -> Self:
-        self._seen = []
-        self._committed = False
+        self._start()
         await self._begin()
-        if self._message is not None and not self._inbox_checked:
-            self._inbox_checked = True
-            if await self._inbox_contains(*self._message):
-                await self._rollback()
-                await self._close()
-                raise AlreadyProcessed(self._message)
+        message = self._message_to_check()
+        if message is not None and await self._inbox_contains(*message):
+            await self._rollback()
+            await self._close()
+            raise AlreadyProcessed(message)
         return self
 
     async def __aexit__(
@@ -149,21 +147,14 @@ class UnitOfWorkBase:
 
     async def commit(self, *, completes_message: bool = True) -> None:
         await self._flush()
-        events: list[Event] = []
-        for aggregate in self._seen:
-            events.extend(aggregate.pull_events())
-        records_message = (
-            completes_message and self._message is not None and not self._inbox_written
-        )
-        if records_message:
-            assert self._message is not None
-            await self._inbox_add(*self._message)
+        events = self._pull_events()
+        message = self._message_to_record(completes_message)
+        if message is not None:
+            await self._inbox_add(*message)
         if events:
             await self._write_outbox(events)
         await self._commit()
-        self._committed = True
-        self._inbox_written = self._inbox_written or records_message
-        self._committed_events.extend(events)
+        self._committed_with(events, message)
 
     async def rollback(self) -> None:
         await self._rollback()
@@ -171,3 +162,36 @@ class UnitOfWorkBase:
     def collect_new_events(self) -> list[Event]:
         events, self._committed_events = self._committed_events, []
         return events
+
+    # -- the rules of the protocol, shared by adapters whose steps never suspend ----------------
+    # (the in-memory unit of work runs its steps as plain calls, in this same order)
+
+    def _start(self) -> None:
+        self._seen = []
+        self._committed = False
+
+    def _message_to_check(self) -> tuple[str, str] | None:
+        """The message whose inbox row the transaction just begun must look for: the first
+        transaction of a unit of work bound to a message does, later ones do not."""
+        if self._message is None or self._inbox_checked:
+            return None
+        self._inbox_checked = True
+        return self._message
+
+    def _pull_events(self) -> list[Event]:
+        events: list[Event] = []
+        for aggregate in self._seen:
+            events.extend(aggregate.pull_events())
+        return events
+
+    def _message_to_record(self, completes_message: bool) -> tuple[str, str] | None:
+        """The inbox row this commit writes: the message's, once, by a commit that completes it."""
+        if completes_message and not self._inbox_written:
+            return self._message
+        return None
+
+    def _committed_with(self, events: list[Event], recorded: tuple[str, str] | None) -> None:
+        self._committed = True
+        if recorded is not None:
+            self._inbox_written = True
+        self._committed_events.extend(events)
