@@ -78,10 +78,8 @@ class CrashBeforeCommit(Exception):
 class DiesBeforeCommit(ClickHouseReportingStore):
     """Writes every row of a batch, then dies before the batch's commit row (the ack)."""
 
-    async def commit(
-        self, batch_id: str, version: int, events: int, journal_position: int = 0
-    ) -> None:
-        raise CrashBeforeCommit(batch_id)
+    async def commit(self, batch: int, events: int, journal_position: int = 0) -> None:
+        raise CrashBeforeCommit(batch)
 
 
 async def test_a_batch_redelivered_after_a_crash_between_insert_and_commit_counts_once(

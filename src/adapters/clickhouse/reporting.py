@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -59,7 +58,7 @@ _PRODUCT_COLUMNS = (
 )  # fmt: skip
 _LATEST_PRODUCTS = (
     "SELECT product_id, "
-    + ", ".join(f"argMax({c}, version)" for c in _PRODUCT_COLUMNS)
+    + ", ".join(f"argMax({c}, batch)" for c in _PRODUCT_COLUMNS)
     + f" FROM reporting_products WHERE {COMMITTED} {{where}} GROUP BY product_id {{having}}"
 )
 _SALES_TABLES = {
@@ -111,7 +110,7 @@ class ClickHouseReportingStore:
         self._ch = clickhouse
         self._write_lock = asyncio.Lock()
         self._schema_ready = False
-        self._last_version = 0
+        self._last_batch = 0
 
     async def create_schema(self) -> None:
         if self._schema_ready:
@@ -148,7 +147,7 @@ class ClickHouseReportingStore:
             new = [event for message_id, event in unique.items() if message_id not in seen]
             if not new:
                 if journal_position:
-                    await self.commit(uuid.uuid4().hex, self._next_version(), 0, journal_position)
+                    await self.commit(self._next_batch(), 0, journal_position)
                 return 0
             orders = await self._orders(wanted_orders(new))
             products = await self._products(sorted(wanted_products(new, orders)))
@@ -165,47 +164,40 @@ class ClickHouseReportingStore:
 
     async def write_batch(
         self, changes: Changes, message_ids: Sequence[str], journal_position: int = 0
-    ) -> str:
-        """Writes a folded batch: every row tagged with a new batch id, the commit row last.
-        Returns the batch id. The bulk path that ``ingest`` and the benchmark share."""
-        batch_id = uuid.uuid4().hex
-        version = self._next_version()
-        await self._write_rows(batch_id, version, changes, message_ids)
-        await self.commit(batch_id, version, len(message_ids), journal_position)
-        return batch_id
+    ) -> int:
+        """Writes a folded batch: every row tagged with a new batch number, the commit row last.
+        Returns the batch number."""
+        batch = self._next_batch()
+        await self._write_rows(batch, changes, message_ids)
+        await self.commit(batch, len(message_ids), journal_position)
+        return batch
 
-    async def commit(
-        self, batch_id: str, version: int, events: int, journal_position: int = 0
-    ) -> None:
+    async def commit(self, batch: int, events: int, journal_position: int = 0) -> None:
         """The batch's commit row: from this insert on, every row of the batch counts."""
         await self._ch.insert_columns(
             "reporting_batches",
             {
-                "batch_id": [batch_id],
-                "version": [version],
+                "batch": [batch],
                 "events": [events],
                 "journal_position": [journal_position],
                 "committed_at": [datetime.now(UTC).replace(tzinfo=None, microsecond=0)],
             },
         )
 
-    def _next_version(self) -> int:
+    def _next_batch(self) -> int:
         # Nanoseconds since the epoch, strictly increasing within this writer: later batches
-        # win ``argMax`` across restarts too.
-        self._last_version = max(self._last_version + 1, time.time_ns())
-        return self._last_version
+        # win ``argMax`` across restarts too, and a batch that never committed is never reused.
+        self._last_batch = max(self._last_batch + 1, time.time_ns())
+        return self._last_batch
 
-    async def _write_rows(
-        self, batch_id: str, version: int, changes: Changes, message_ids: Sequence[str]
-    ) -> None:
+    async def _write_rows(self, batch: int, changes: Changes, message_ids: Sequence[str]) -> None:
         ch = self._ch
         products = list(changes.products.values())
         await ch.insert_columns(
             "reporting_products",
             {
                 "product_id": [p.product_id for p in products],
-                "batch_id": [batch_id] * len(products),
-                "version": [version] * len(products),
+                "batch": [batch] * len(products),
                 **{
                     column: [int(getattr(p, column)) for p in products]
                     if column in {"known", "active"}
@@ -219,25 +211,24 @@ class ClickHouseReportingStore:
             "reporting_orders",
             {
                 "order_id": [o.order_id for o in orders],
-                "batch_id": [batch_id] * len(orders),
-                "version": [version] * len(orders),
+                "batch": [batch] * len(orders),
                 "facts": [dump_order(o) for o in orders],
             },
         )
         await self._insert_figures(
-            "reporting_sales_by_day", ("day", "currency"), changes.sales_by_day, batch_id
+            "reporting_sales_by_day", ("day", "currency"), changes.sales_by_day, batch
         )
         await self._insert_figures(
             "reporting_sales_by_product",
             ("day", "product_id", "category", "currency"),
             changes.sales_by_product,
-            batch_id,
+            batch,
         )
         await self._insert_figures(
             "reporting_sales_by_category",
             ("day", "category", "currency"),
             changes.sales_by_category,
-            batch_id,
+            batch,
         )
         funnel = [(key, count) for key, count in changes.funnel.items() if count]
         await ch.insert_columns(
@@ -246,12 +237,12 @@ class ClickHouseReportingStore:
                 "day": [day for (day, _), _ in funnel],
                 "step": [step.value for (_, step), _ in funnel],
                 "count": [count for _, count in funnel],
-                "batch_id": [batch_id] * len(funnel),
+                "batch": [batch] * len(funnel),
             },
         )
         await ch.insert_columns(
             "reporting_messages",
-            {"message_id": list(message_ids), "batch_id": [batch_id] * len(message_ids)},
+            {"message_id": list(message_ids), "batch": [batch] * len(message_ids)},
         )
 
     async def _insert_figures(
@@ -259,7 +250,7 @@ class ClickHouseReportingStore:
         table: str,
         key_columns: Sequence[str],
         deltas: Mapping[Any, Figures],
-        batch_id: str,
+        batch: int,
     ) -> None:
         rows = [(key, f) for key, f in deltas.items() if not f.is_zero]
         columns: dict[str, list[Any]] = {
@@ -268,7 +259,7 @@ class ClickHouseReportingStore:
         columns["orders"] = [f.orders for _, f in rows]
         columns["units"] = [f.units for _, f in rows]
         columns["revenue_milli"] = [to_milli(f.revenue) for _, f in rows]
-        columns["batch_id"] = [batch_id] * len(rows)
+        columns["batch"] = [batch] * len(rows)
         await self._ch.insert_columns(table, columns)
 
     async def write_sales_columns(
@@ -282,7 +273,7 @@ class ClickHouseReportingStore:
         units: Sequence[int],
         revenue_milli: Sequence[int],
         message_ids: Sequence[str],
-    ) -> str:
+    ) -> int:
         """Sales already folded, one entry per (day, product, category, currency) delta, as
         whole columns: the bulk path of an import from another system (and of the benchmark).
         The day and category tables get their sums; the batch commits like any other."""
@@ -298,8 +289,7 @@ class ClickHouseReportingStore:
                     found[0] += o
                     found[1] += u
                     found[2] += r
-        batch_id = uuid.uuid4().hex
-        version = self._next_version()
+        batch = self._next_batch()
         rows = len(day)
         await self._ch.insert_columns(
             "reporting_sales_by_product",
@@ -311,7 +301,7 @@ class ClickHouseReportingStore:
                 "orders": orders,
                 "units": units,
                 "revenue_milli": revenue_milli,
-                "batch_id": [batch_id] * rows,
+                "batch": [batch] * rows,
             },
         )
         sums: dict[tuple[Any, ...], list[int]]
@@ -325,14 +315,14 @@ class ClickHouseReportingStore:
             }
             for i, name in enumerate(("orders", "units", "revenue_milli")):
                 columns[name] = [sums[key][i] for key in keys]
-            columns["batch_id"] = [batch_id] * len(keys)
+            columns["batch"] = [batch] * len(keys)
             await self._ch.insert_columns(table_name, columns)
         await self._ch.insert_columns(
             "reporting_messages",
-            {"message_id": message_ids, "batch_id": [batch_id] * len(message_ids)},
+            {"message_id": message_ids, "batch": [batch] * len(message_ids)},
         )
-        await self.commit(batch_id, version, len(message_ids))
-        return batch_id
+        await self.commit(batch, len(message_ids))
+        return batch
 
     async def write_products(self, products: Sequence[ProductFacts]) -> None:
         """Product facts as one committed batch (the catalog side of a bulk import)."""
@@ -356,7 +346,7 @@ class ClickHouseReportingStore:
         found: dict[str, OrderFacts] = {}
         for chunk in _chunks(sorted(order_ids)):
             rows = await self._ch.execute(
-                "SELECT order_id, argMax(facts, version) FROM reporting_orders "
+                "SELECT order_id, argMax(facts, batch) FROM reporting_orders "
                 f"WHERE order_id IN %(ids)s AND {COMMITTED} GROUP BY order_id",
                 {"ids": chunk},
             )
@@ -393,7 +383,7 @@ class ClickHouseReportingStore:
             summed = (
                 "SELECT bucket, currency, orders, units, revenue_milli, name, known "
                 f"FROM ({summed}) ANY LEFT JOIN (SELECT product_id AS bucket, "
-                "argMax(name, version) AS name, argMax(known, version) AS known "
+                "argMax(name, batch) AS name, argMax(known, batch) AS known "
                 f"FROM reporting_products WHERE {COMMITTED} GROUP BY bucket) USING bucket"
             )
         bucket_rows, total_rows = await asyncio.gather(
@@ -420,9 +410,9 @@ class ClickHouseReportingStore:
         await self.create_schema()
         query = _LATEST_PRODUCTS.format(
             where="",
-            having="HAVING argMax(known, version) = 1 AND argMax(active, version) = 1 "
-            "AND argMax(on_hand, version) - argMax(reserved, version) "
-            "<= argMax(low_stock_threshold, version)",
+            having="HAVING argMax(known, batch) = 1 AND argMax(active, batch) = 1 "
+            "AND argMax(on_hand, batch) - argMax(reserved, batch) "
+            "<= argMax(low_stock_threshold, batch)",
         )
         rows = await self._ch.execute(query)
         return low_stock_report(_product(row) for row in rows)

@@ -1,13 +1,14 @@
 """The warehouse's tables (ClickHouse 18.16 syntax: no LowCardinality, no TTL, no codecs).
 
-ClickHouse has no transactions, so every row a batch writes carries the batch's id, and the
-batch becomes visible in one step: its row in ``reporting_batches``, inserted last (one insert of
-one block is atomic). Every read keeps only rows of committed batches
-(``batch_id IN (SELECT batch_id FROM reporting_batches)``), so a writer that dies halfway leaves
-rows nobody counts, and the redelivered batch is folded again from the committed state.
+ClickHouse has no transactions, so every row a batch writes carries the batch's number (a UInt64
+that grows from batch to batch: nanoseconds since the epoch, strictly increasing per writer), and
+the batch becomes visible in one step: its row in ``reporting_batches``, inserted last (one insert
+of one block is atomic). Every read keeps only rows of committed batches
+(``batch IN (SELECT batch FROM reporting_batches)``), so a writer that dies halfway leaves rows
+nobody counts, and the redelivered batch is folded again from the committed state.
 
 * facts (``reporting_products``, ``reporting_orders``): each batch appends the new version of what
-  it changed, ``version`` growing batch after batch; a read takes ``argMax(..., version)``.
+  it changed; a read takes the one of the latest committed batch, ``argMax(..., batch)``.
   Plain MergeTree on purpose: a ReplacingMergeTree would let a merge drop a committed version in
   favour of a newer row from a batch that never committed.
 * figures (``reporting_sales_by_*``, ``reporting_funnel``): signed deltas, summed at read time,
@@ -24,24 +25,22 @@ from __future__ import annotations
 TABLES: dict[str, str] = {
     "reporting_batches": """
         CREATE TABLE IF NOT EXISTS reporting_batches (
-            batch_id String,
-            version UInt64,
+            batch UInt64,
             events UInt32,
             journal_position UInt64,
             committed_at DateTime
-        ) ENGINE = ReplacingMergeTree() ORDER BY batch_id
+        ) ENGINE = ReplacingMergeTree() ORDER BY batch
     """,
     "reporting_messages": """
         CREATE TABLE IF NOT EXISTS reporting_messages (
             message_id String,
-            batch_id String
+            batch UInt64
         ) ENGINE = MergeTree() ORDER BY message_id
     """,
     "reporting_products": """
         CREATE TABLE IF NOT EXISTS reporting_products (
             product_id String,
-            batch_id String,
-            version UInt64,
+            batch UInt64,
             known UInt8,
             sku String,
             name String,
@@ -54,15 +53,14 @@ TABLES: dict[str, str] = {
             received Int64,
             returned Int64,
             adjusted Int64
-        ) ENGINE = MergeTree() ORDER BY (product_id, version)
+        ) ENGINE = MergeTree() ORDER BY (product_id, batch)
     """,
     "reporting_orders": """
         CREATE TABLE IF NOT EXISTS reporting_orders (
             order_id String,
-            batch_id String,
-            version UInt64,
+            batch UInt64,
             facts String
-        ) ENGINE = MergeTree() ORDER BY (order_id, version)
+        ) ENGINE = MergeTree() ORDER BY (order_id, batch)
     """,
     "reporting_sales_by_day": """
         CREATE TABLE IF NOT EXISTS reporting_sales_by_day (
@@ -71,7 +69,7 @@ TABLES: dict[str, str] = {
             orders Int64,
             units Int64,
             revenue_milli Int64,
-            batch_id String
+            batch UInt64
         ) ENGINE = MergeTree() PARTITION BY toYYYYMM(day) ORDER BY (day, currency)
     """,
     "reporting_sales_by_product": """
@@ -83,7 +81,7 @@ TABLES: dict[str, str] = {
             orders Int64,
             units Int64,
             revenue_milli Int64,
-            batch_id String
+            batch UInt64
         ) ENGINE = MergeTree() PARTITION BY toYYYYMM(day) ORDER BY (day, product_id, currency)
     """,
     "reporting_sales_by_category": """
@@ -94,7 +92,7 @@ TABLES: dict[str, str] = {
             orders Int64,
             units Int64,
             revenue_milli Int64,
-            batch_id String
+            batch UInt64
         ) ENGINE = MergeTree() PARTITION BY toYYYYMM(day) ORDER BY (day, category, currency)
     """,
     "reporting_funnel": """
@@ -102,9 +100,9 @@ TABLES: dict[str, str] = {
             day Date,
             step String,
             count Int64,
-            batch_id String
+            batch UInt64
         ) ENGINE = MergeTree() PARTITION BY toYYYYMM(day) ORDER BY (day, step)
     """,
 }
 
-COMMITTED = "batch_id IN (SELECT batch_id FROM reporting_batches)"
+COMMITTED = "batch IN (SELECT batch FROM reporting_batches)"
