@@ -1,11 +1,11 @@
 """The reporting read models in a ClickHouse warehouse (COMMERCE_CLICKHOUSE_URL).
 
 ``ingest`` folds a batch with the same ``Projection`` as the SQL and in-memory stores and writes
-what it changed in bulk: one INSERT per table, all rows tagged with a new batch id, then the
+what it changed in bulk: one INSERT per table, all rows tagged with a new batch number, then the
 batch's commit row (see ``schema``). It is idempotent by message id: ids of committed batches are
 filtered out first, and a batch that died before its commit row is invisible, so delivering it
 again folds it once. One writer per warehouse: batches of one store are serialised by a lock, and
-the pipeline runs one consumer (``commerce worker`` or ``commerce serve``) or one backfill.
+the pipeline runs one loader (see ``pipeline``) or one backfill at a time.
 
 The reports sum the figures in ClickHouse (``sum ... GROUP BY`` over the committed deltas) and hand
 the sums to ``commerce_core.reporting.reports``, which orders, labels and rounds them as it does
