@@ -57,7 +57,8 @@ def is_database_failure(error: BaseException) -> bool:
     """Errors a read can get from a server that is away, restarting or cancelling it."""
     if isinstance(error, sa.exc.DBAPIError | sa.exc.TimeoutError | OSError | TimeoutError):
         return True
-    return type(error).__module__.startswith("asyncpg")  # the fast path's raw driver calls
+    # The fast path's raw driver calls raise the driver's errors, or SQLAlchemy's adapted ones.
+    return type(error).__module__.startswith(("asyncpg", "sqlalchemy.dialects"))
 
 
 def _dsn(url: sa.URL) -> str:
@@ -95,6 +96,7 @@ class Replica:
         self.error: str | None = None
         self.probe: Any = None  # an asyncpg connection, opened by the router's loop
         self.reconnect_at = 0.0
+        self.failures = 0  # reads that failed on it: a probe begun before one does not count
 
     def status(self) -> ReplicaStatus:
         known = self.state in (OK, LAGGING)
@@ -183,10 +185,19 @@ class ReadRouter:
         self._count("replica", "replica")
         return replica
 
-    def failed(self, replica: Replica, error: BaseException) -> None:
-        """A read on ``replica`` failed: it serves nothing until the loop hears from it again."""
-        replica.down(error)
+    async def failed(self, replica: Replica, error: BaseException) -> None:
+        """A read on ``replica`` failed: it serves nothing until the loop, on a new connection
+        opened a moment later, finds it well; its pooled connections are dropped (a server that
+        went away took them all along)."""
         self._count("primary", "fallback")
+        replica.failures += 1
+        if replica.state == DOWN:
+            return
+        replica.down(error)
+        replica.reconnect_at = time.monotonic() + RECONNECT_AFTER_S
+        probe, replica.probe = replica.probe, None
+        await _discard(probe)
+        await replica.engine.dispose()
 
     async def run_read(self, read: Callable[[AsyncConnection], Awaitable[T]]) -> T:
         """Runs ``read`` on a connection of the routed server (the search adapter's queries)."""
@@ -198,7 +209,7 @@ class ReadRouter:
             except Exception as error:
                 if not is_database_failure(error):
                     raise
-                self.failed(replica, error)
+                await self.failed(replica, error)
         async with self._primary.engine.connect() as conn:
             return await read(conn)
 
@@ -261,6 +272,7 @@ class ReadRouter:
         now = time.monotonic()
         if replica.probe is None and now < replica.reconnect_at:
             return
+        failures = replica.failures
         try:
             if replica.probe is None or replica.probe.is_closed():
                 replica.probe = await _connect(replica.url)
@@ -274,6 +286,8 @@ class ReadRouter:
             replica.reconnect_at = now + RECONNECT_AFTER_S
             replica.down(error)
             return
+        if replica.failures != failures:
+            return  # a read failed on it meanwhile: this answer may predate the failure
         replay = parse_lsn(row["replay"])
         if not row["standby"] or replay is None:
             replica.down("not a streaming standby (promoted, or not replaying)")

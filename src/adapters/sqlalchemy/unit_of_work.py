@@ -14,7 +14,6 @@ block never writes: its commit sends the retry to the primary.
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -188,7 +187,7 @@ class SqlUnitOfWork(UnitOfWorkBase):
         except Exception as error:
             if not is_database_failure(error):
                 raise
-            self._router.failed(replica, error)
+            await self._router.failed(replica, error)
             self._replica = None
 
     async def __aexit__(
@@ -198,14 +197,23 @@ class SqlUnitOfWork(UnitOfWorkBase):
         tb: TracebackType | None,
     ) -> None:
         replica, self._replica = self._replica, None
-        if replica is None or exc is None or not is_database_failure(exc):
+        if replica is None:
             await super().__aexit__(exc_type, exc, tb)
             return
         assert self._router is not None
-        self._router.failed(replica, exc)
-        with contextlib.suppress(Exception):  # the connection may be as dead as the replica
+        failure = exc if exc is not None and is_database_failure(exc) else None
+        try:
             await super().__aexit__(exc_type, exc, tb)
-        raise TransientError(f"read replica {replica.name} failed: {exc}") from exc
+        except Exception as error:
+            if not is_database_failure(error):
+                raise
+            # Ending a read-only transaction on a replica that just went away: what the block
+            # read stands, and the replica is out of the rotation.
+            failure = failure or error
+        if failure is not None:
+            await self._router.failed(replica, failure)
+        if exc is not None and is_database_failure(exc):
+            raise TransientError(f"read replica {replica.name} failed: {exc}") from exc
 
     async def commit(self, *, completes_message: bool = True) -> None:
         if self._replica is not None:
