@@ -119,17 +119,27 @@ class MessageBus:
         raised: list[Event] = []
         ok = True
         for bound in self._events.get(type(event), ()):
-            uow = self._uow_factory()
-            uow.handling(bound.consumer, event.message_id)
+            uow: UnitOfWork | None = None
+            if bound.needs_uow:
+                uow = self._uow_factory()
+                uow.handling(bound.consumer, event.message_id)
+            # else no unit of work, hence no inbox row and no events: such a handler is
+            # idempotent by its own means (its docstring says how); only the retries apply.
             try:
-                await self._with_retries(bound, event, uow)
+                try:
+                    # The first attempt awaited here, without a frame around it: nearly every
+                    # handler call, about a dozen per saga, stops at this one.
+                    await self._call(bound, event, uow)
+                except (ConcurrencyConflict, TransientError) as error:
+                    await self._retry(bound, event, uow, error)
             except AlreadyProcessed:
                 pass
             except Exception:
                 ok = False
                 log.exception("%s failed on %s %s", bound.consumer, type(event).__name__,
                               event.message_id)
-            raised.extend(uow.collect_new_events())
+            if uow is not None:
+                raised.extend(uow.collect_new_events())
         for observer in self._observers:
             observer(event)
         return raised, ok
@@ -157,17 +167,29 @@ class MessageBus:
 
     # -- internals ---------------------------------------------------------------------------
 
+    @staticmethod
+    def _call(bound: _Bound, message: object, uow: UnitOfWork | None) -> Awaitable[Any]:
+        if bound.needs_uow:
+            return bound.fn(message, uow=uow, **bound.static)
+        return bound.fn(message, **bound.static)
+
     async def _with_retries(self, bound: _Bound, message: object, uow: UnitOfWork) -> Any:
-        kwargs = bound.static
-        for attempt in range(1, self._max_attempts + 1):
-            if bound.needs_uow:
-                kwargs = {**bound.static, "uow": uow}
+        try:
+            return await self._call(bound, message, uow)
+        except (ConcurrencyConflict, TransientError) as error:
+            return await self._retry(bound, message, uow, error)
+
+    async def _retry(
+        self, bound: _Bound, message: object, uow: UnitOfWork | None, error: Exception
+    ) -> Any:
+        """Runs the handler again, with fresh state, after its first attempt lost an
+        optimistic-concurrency race or met a transient error; up to ``max_attempts`` in all."""
+        for attempt in range(2, self._max_attempts + 1):
+            log.debug("%s retries after %s (attempt %d)", bound.consumer, error, attempt - 1)
+            # Yield so the transaction that won can finish; back off a little more each time.
+            await asyncio.sleep(0 if attempt <= 3 else 0.001 * 2 ** (attempt - 1))
             try:
-                return await bound.fn(message, **kwargs)
-            except (ConcurrencyConflict, TransientError) as error:
-                if attempt == self._max_attempts:
-                    raise
-                log.debug("%s retries after %s (attempt %d)", bound.consumer, error, attempt)
-                # Yield so the transaction that won can finish; back off a little more each time.
-                await asyncio.sleep(0 if attempt < 3 else 0.001 * 2**attempt)
-        raise AssertionError("unreachable")
+                return await self._call(bound, message, uow)
+            except (ConcurrencyConflict, TransientError) as again:
+                error = again
+        raise error
