@@ -37,6 +37,7 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
 class Settings:
     database_url: str = MEMORY_URL
     replica_urls: tuple[str, ...] = ()
+    replica_max_lag_s: int = 5  # a replica further behind serves nothing
     redis_url: str | None = None
     amqp_url: str | None = None
     elasticsearch_url: str | None = None
@@ -72,6 +73,7 @@ class Settings:
         return cls(
             database_url=_optional(env.get("COMMERCE_DATABASE_URL")) or DEFAULT_DATABASE_URL,
             replica_urls=tuple(u.strip() for u in replicas.split(",") if u.strip()),
+            replica_max_lag_s=_positive_int(env, "COMMERCE_DATABASE_REPLICA_MAX_LAG_S", 5),
             redis_url=_optional(env.get("COMMERCE_REDIS_URL")),
             amqp_url=_optional(env.get("COMMERCE_AMQP_URL")),
             elasticsearch_url=_optional(env.get("COMMERCE_ELASTICSEARCH_URL")),

@@ -21,6 +21,7 @@ from adapters.sqlalchemy.reporting import SqlEventJournal, SqlReportingStore
 from adapters.sqlalchemy.sessions import SqlRefreshTokenStore
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
 from entrypoints import db
+from entrypoints.replica_profile import use_read_replicas
 from entrypoints.settings import Settings
 
 
@@ -46,3 +47,4 @@ def use_sql(container: Any, settings: Settings) -> None:
     container.search.override(providers.Singleton(
         lambda d: search_provider_for(settings.database_url, d.engine), database
     ))
+    use_read_replicas(container, settings)

@@ -14,7 +14,7 @@ async def test_health_and_ready(api: Api) -> None:
     assert health.headers["server-timing"].startswith("app;dur=")
     ready = await api.http.get("/ready")
     assert ready.status_code == 200
-    assert ready.json() == {"status": "ready", "checks": {"database": "ok"}}
+    assert ready.json() == {"status": "ready", "checks": {"database": "ok"}, "replicas": []}
 
 
 async def test_openapi_describes_every_route(api: Api) -> None:

@@ -31,6 +31,7 @@ from entrypoints.http import (
     supplier_routes,
 )
 from entrypoints.http.checkout import HybridCheckout
+from entrypoints.http.consistency import count_reads, read_your_writes
 from entrypoints.http.metrics import Metrics, RequestMetrics
 from entrypoints.http.openapi import openapi_document
 from entrypoints.http.outcomes import OrderOutcomes
@@ -74,6 +75,7 @@ def create_app(container: Container) -> Starlette:
         outcomes = OrderOutcomes()
         stop_listening = outcomes.attach(bus)
         stop_counting = bus.observe(app_metrics.observe)
+        stop_counting_reads = count_reads(container, app_metrics.count_read)
         # Distributed mode: workers push the outcomes over Redis (a no-op otherwise).
         stop_feed = await start_outcome_feed(container, outcomes.observe)
         checkout = HybridCheckout(bus, outcomes, container.ids(),
@@ -93,6 +95,7 @@ def create_app(container: Container) -> Starlette:
             await stop_workers(workers)
             stop_listening()
             stop_counting()
+            stop_counting_reads()
             await stop_feed()
             shutdown = container.shutdown_resources()
             if shutdown is not None:
@@ -103,7 +106,8 @@ def create_app(container: Container) -> Starlette:
     app = Starlette(
         routes=[*app_routes, dashboard_routes.assets()],
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[Middleware(ServerTiming), Middleware(RequestMetrics, metrics=app_metrics)],
+        middleware=[Middleware(ServerTiming), Middleware(RequestMetrics, metrics=app_metrics),
+                    *read_your_writes(container)],
         lifespan=lifespan,
     )
     # "/products/" is not "/products": answer 404 rather than redirect.

@@ -51,7 +51,8 @@ async def clear(request: Request) -> Response:
 
 OPERATIONS = [
     Operation(method="GET", path="/cart", endpoint=get_cart, tag="cart", roles=CUSTOMER,
-              summary="Your cart at current prices", responses={200: m.CartOut}),
+              summary="Your cart at current prices", responses={200: m.CartOut},
+              reads="replica"),
     Operation(method="DELETE", path="/cart", endpoint=clear, tag="cart", roles=CUSTOMER,
               summary="Empty your cart", responses={204: None}),
     Operation(method="POST", path="/cart/items", endpoint=add_item, tag="cart", roles=CUSTOMER,

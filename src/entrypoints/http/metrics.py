@@ -8,7 +8,9 @@ so tests and several apps in one process do not collide).
   them, so these counters stay at zero on an HTTP replica;
 - ``outbox_backlog`` and ``outbox_oldest_age_seconds``: read from the Outbox port at each scrape
   (the port is async, so a scrape refreshes them rather than a synchronous gauge callback);
-- ``notifications{status}``: notifications in each status, read at each scrape.
+- ``notifications{status}``: notifications in each status, read at each scrape;
+- ``commerce_db_reads_total{target, reason}``: reads of replica-tolerant operations by the
+  database that served them (``target`` replica or primary), with read replicas configured.
 """
 
 from __future__ import annotations
@@ -58,6 +60,16 @@ class Metrics:
         self.notifications = Gauge(
             "notifications", "Notifications in each status", ["status"], registry=self.registry
         )
+        self.db_reads = Counter(
+            "commerce_db_reads",
+            "Reads of replica-tolerant operations, by the database that served them (reason:"
+            " replica; behind = no replica past the caller's writes; unavailable = none serving;"
+            " fallback = a replica failed mid-read)",
+            ["target", "reason"], registry=self.registry,
+        )
+
+    def count_read(self, target: str, reason: str) -> None:
+        self.db_reads.labels(target, reason).inc()
 
     def template_of(self, scope: Scope) -> str:
         return self._templates.get(scope.get("endpoint"), UNMATCHED)

@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
-from attrs import frozen
+from attrs import Factory, frozen
 
 from commerce_core.catalog.model import SKU_PATTERN
 from commerce_core.catalog.ports import SORTS
@@ -246,9 +246,22 @@ class HealthOut:
 
 
 @frozen
+class ReplicaOut:
+    """A read replica as the router last saw it; only ``ok`` ones serve reads."""
+
+    name: str
+    state: Literal["ok", "lagging", "down", "starting"]
+    replay_lsn: str | None
+    lag_ms: int | None
+    error: str | None
+
+
+@frozen
 class ReadyOut:
     status: str
     checks: dict[str, str]
+    # With COMMERCE_DATABASE_REPLICA_URLS: each replica's state; one down never makes /ready fail.
+    replicas: list[ReplicaOut] = Factory(list)
 
 
 @frozen

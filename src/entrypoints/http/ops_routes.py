@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from importlib import resources
+from typing import Any
 
 import orjson
 from starlette.requests import Request
@@ -35,7 +36,7 @@ async def ready(request: Request) -> Response:
         except Exception as error:  # the backend named, as for the database
             return problem(503, "Not ready", f"{name}: {type(error).__name__}: {error}",
                            code="not_ready", headers={"Retry-After": "1"})
-    return json(m.ReadyOut("ready", checks))
+    return json(m.ReadyOut("ready", checks, replica_states(request.app.state.container)))
 
 
 async def openapi_json(request: Request) -> Response:
@@ -45,6 +46,16 @@ async def openapi_json(request: Request) -> Response:
 async def docs(request: Request) -> Response:
     page = resources.files("entrypoints.http").joinpath("docs.html").read_text("utf-8")
     return HTMLResponse(page)
+
+
+def replica_states(container: Any) -> list[m.ReplicaOut]:
+    if "read_router" not in container.providers:
+        return []
+    return [
+        m.ReplicaOut(s.name, s.state, s.replay_lsn,
+                     None if s.lag_s is None else round(s.lag_s * 1000), s.error)
+        for s in container.read_router().statuses()
+    ]
 
 
 def openapi_bytes(document: dict[str, object]) -> bytes:

@@ -159,7 +159,7 @@ OPERATIONS = [
     ),
     Operation(method="GET", path="/orders", endpoint=list_orders, tag="orders", roles=CUSTOMER,
               summary="Your orders, newest first", query=m.PageQuery,
-              responses={200: m.OrderPageOut}),
+              responses={200: m.OrderPageOut}, reads="replica"),
     Operation(method="GET", path="/orders/{order_id}", endpoint=get_order, tag="orders",
               roles=CUSTOMER, summary="One of your orders (any order for an admin)",
               responses={200: m.OrderOut}, errors=(404,)),

@@ -16,6 +16,7 @@ from starlette.routing import Route
 from commerce_core.identity.ports import AccessClaims
 from commerce_core.shared.errors import InvalidToken, NotFound, PermissionDenied
 from commerce_core.shared.messagebus import MessageBus
+from entrypoints.http.consistency import enter_operation
 from entrypoints.http.schema import MalformedBody, dump, parse, parse_query
 
 T = TypeVar("T")
@@ -49,6 +50,9 @@ class Operation:
     request_headers: tuple[Header, ...] = ()
     response_headers: Mapping[int, Mapping[str, str]] = field(factory=dict)
     media_type: str = "application/json"
+    # "replica": its reads may come from a read replica (stale by the replica's lag, except
+    # for what the caller wrote: see entrypoints/http/consistency.py); "primary" otherwise.
+    reads: str = "primary"
     # Other media types of the success answer, which the caller picks (reports: ?format=csv|pdf).
     alternative_media: tuple[str, ...] = ()
 
@@ -126,8 +130,10 @@ def _dispatcher(operations: Mapping[str, Operation]) -> Endpoint:
         operation = operations[method]
         if not all(_ID.match(value) for value in request.path_params.values()):
             raise NotFound("no resource has this id")
-        if operation.roles:
-            request.state.claims = _authorize(request, operation.roles)
+        claims = _authorize(request, operation.roles) if operation.roles else None
+        if claims is not None:
+            request.state.claims = claims
+        enter_operation(request, operation.reads == "replica", claims)
         return await operation.endpoint(request)
 
     return endpoint
