@@ -14,6 +14,7 @@ they always read and write the primary.
 from __future__ import annotations
 
 import contextlib
+import re
 import time
 from collections.abc import Iterator
 from contextvars import ContextVar
@@ -26,19 +27,15 @@ from commerce_core.shared.cache import Cache
 # A requirement no replica meets: "read the primary" (a write whose position is not known).
 PRIMARY_ONLY = 2**64 - 1
 _MAX_STICKY_USERS = 100_000
+_LSN = re.compile(r"([0-9A-Fa-f]{1,8})/([0-9A-Fa-f]{1,8})")
 
 
 def parse_lsn(text: str | None) -> int | None:
     """``16/B374D848`` -> an integer; None for anything that is not an LSN."""
-    if not text:
+    match = _LSN.fullmatch(text.strip()) if text else None
+    if match is None:
         return None
-    high, sep, low = text.strip().partition("/")
-    if not sep or not (0 < len(high) <= 8 and 0 < len(low) <= 8):
-        return None
-    try:
-        return (int(high, 16) << 32) | int(low, 16)
-    except ValueError:
-        return None
+    return (int(match[1], 16) << 32) | int(match[2], 16)
 
 
 def format_lsn(lsn: int) -> str:
