@@ -7,8 +7,8 @@ format and the routing key (the class name in snake case) derive from the class,
 
 from __future__ import annotations
 
+import os
 import re
-import uuid
 from datetime import datetime
 from typing import ClassVar
 
@@ -17,8 +17,15 @@ from attrs import field, frozen
 _CAMEL_BOUNDARY = re.compile(r"(?<!^)(?=[A-Z])")
 
 
+# A random (version 4) UUID: version nibble 4, variant bits 10.
+_UUID4_CLEAR = ~(0xF000 << 64 | 0xC000 << 48) & (1 << 128) - 1
+_UUID4_SET = 0x4000 << 64 | 0x8000 << 48
+
+
 def new_message_id() -> str:
-    return uuid.uuid4().hex
+    """``uuid.uuid4().hex`` (the same 16 random bytes, the same 32 digits) without building a
+    UUID object: a saga makes a dozen of these."""
+    return f"{int.from_bytes(os.urandom(16)) & _UUID4_CLEAR | _UUID4_SET:032x}"
 
 
 @frozen(kw_only=True)
