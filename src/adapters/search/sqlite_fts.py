@@ -2,10 +2,13 @@
 
 ``search_documents`` holds what filters and sorts need; the FTS5 table ``search_fts`` indexes its
 text (external content, kept in step by triggers) with the unicode61 tokenizer folding case and
-accents, and prefix indexes for short prefixes. Relevance is the port's: the number of words found
-in the name (FTS5's ``{name}:`` filter), then newest first. A document's rowid is its age: one
-bucket per second of ``created_at``, so "newest matches of this expression" is the tail of
-FTS5's rowid-ordered doclist (read backwards) and a page of a broad query never ranks every match.
+accents; no prefix indexes (a prefix spans few terms, and they would triple the index).
+Relevance is the port's: the number of words found in the name (FTS5's ``{name}:`` filter), then
+newest first. A document's rowid says what a query needs of it besides its words: its age (one
+bucket per second of ``created_at``, the high bits), its category's code and whether it is in
+stock. So "the newest matches" is the tail of FTS5's rowid-ordered doclist, and the category
+counts and the stock filter read the doclist alone: a broad query neither ranks every match nor
+looks every match up.
 The schema lives in :func:`schema_statements`, which the migration and the tests both run.
 """
 
@@ -18,7 +21,8 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Any
 
-from sqlalchemy import text
+from attrs import evolve, frozen
+from sqlalchemy import bindparam, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.search.sql_documents import load_documents, remove_document
@@ -34,11 +38,20 @@ PRICE_SCALE = Decimal(10_000)
 # Reads through a memory map: a query touches thousands of rows spread over the file, and a
 # syscall per page (SQLite's default) costs more than the query's own work.
 MMAP_BYTES = 256 * 2**20  # prices held as integer ten-thousandths: exact and indexable
-# doc_id = age bucket * 2**SLOT_BITS + slot: whole seconds since AGE_EPOCH, then the slot that
-# numbers the products created within that second. New products append to the b-trees.
-SLOT_BITS = 20
+# doc_id, from the high bits down: the age bucket (whole seconds since AGE_EPOCH, signed), the
+# category's code (search_categories), 1 when in stock, then a sequence number within the rest.
+# New products append to the b-trees; a product changes doc_id when its category or stock does.
+SEQUENCE_BITS = 16  # 65,536 products a second per category and stock state
+STOCK_SHIFT = SEQUENCE_BITS
+CODE_SHIFT = STOCK_SHIFT + 1
+CODE_BITS = 14  # codes from 2**14 on share code 0, whose counts come from the rows
+BUCKET_SHIFT = CODE_SHIFT + CODE_BITS
 AGE_EPOCH = 1_577_836_800  # 2020-01-01: keys stay small around today
-MAX_AGE = 2**42 - 1  # |doc_id| < 2**62, whatever the date
+MAX_AGE = 2 ** (62 - BUCKET_SHIFT) - 1  # |doc_id| < 2**62: 1952 to 2088, earlier or later clamp
+LAST_IN_RANGE = 2**SEQUENCE_BITS - 1
+# SQL over an FTS5 alias {f}: the category code and the stock bit of a match.
+CODE_OF = f"(({{f}}.rowid >> {CODE_SHIFT}) & {2**CODE_BITS - 1})"
+STOCK_OF = f"(({{f}}.rowid >> {STOCK_SHIFT}) & 1)"
 # Tiers of "words found in the name" are FTS5 expressions, one alternative per choice of words;
 # past this many alternatives the remaining tiers are ranked from one pass over the matches.
 MAX_TIER_ALTERNATIVES = 3
@@ -68,7 +81,7 @@ CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5(
     name, description, extra,
     content='search_documents', content_rowid='doc_id',
     tokenize='unicode61 remove_diacritics 2',
-    prefix='2 3 4', detail=column, columnsize=0
+    detail=column, columnsize=0
 )"""
 
 _TRIGGERS = (
@@ -143,9 +156,19 @@ _INDEXES = (
 )
 
 
+_CATEGORIES = (
+    """CREATE TABLE IF NOT EXISTS search_categories (
+        code INTEGER PRIMARY KEY,
+        category TEXT NOT NULL UNIQUE,
+        category_key TEXT NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS ix_search_categories_key ON search_categories (category_key)",
+)
+
+
 def schema_statements() -> list[str]:
     """The DDL of the search schema, idempotent; the alembic revision runs exactly this."""
-    return [_TABLE, _FTS, *_TRIGGERS, *_COUNTS, *_INDEXES]
+    return [_TABLE, _FTS, *_TRIGGERS, *_COUNTS, *_CATEGORIES, *_INDEXES]
 
 
 def drop_statements() -> list[str]:
@@ -157,6 +180,7 @@ def drop_statements() -> list[str]:
         "DROP TRIGGER IF EXISTS search_counts_ad",
         "DROP TRIGGER IF EXISTS search_counts_ai",
         "DROP TABLE IF EXISTS search_category_counts",
+        "DROP TABLE IF EXISTS search_categories",
         "DROP TABLE IF EXISTS search_fts",
         "DROP TABLE IF EXISTS search_documents",
     ]
@@ -177,9 +201,18 @@ def age_bucket(created_ts: float) -> int:
     return max(-MAX_AGE, min(MAX_AGE, math.floor(created_ts) - AGE_EPOCH))
 
 
+def first_key(created_ts: float, code: int, in_stock: bool) -> int:
+    """The first doc_id of the range a document of this age, category and stock takes."""
+    code_bits = code if code < 2**CODE_BITS else 0
+    return (
+        (age_bucket(created_ts) << BUCKET_SHIFT)
+        + (code_bits << CODE_SHIFT)
+        + (int(in_stock) << STOCK_SHIFT)
+    )
+
+
 def document_row(document: SearchDocument) -> dict[str, Any]:
     created_ts = document.created_at.timestamp()
-    first_slot = age_bucket(created_ts) << SLOT_BITS
     return {
         "product_id": document.product_id,
         "sku": clean(document.sku),
@@ -196,25 +229,46 @@ def document_row(document: SearchDocument) -> dict[str, Any]:
         "stock_version": document.stock_version,
         "created_at": document.created_at.isoformat(),
         "created_ts": created_ts,
-        "first_slot": first_slot,
-        "last_slot": first_slot + 2**SLOT_BITS - 1,
     }
 
 
-# The next free slot of the document's second; a product keeps its doc_id while its second stays.
-# (More than 2**20 products created in one second would collide and fail the insert.)
+def _next_key(first: str) -> str:
+    """The next free doc_id of the range from ``first`` (SQL); a full range repeats its last
+    key, so the insert fails on the primary key instead of spilling into the next range."""
+    return (
+        f"(SELECT min(coalesce(max(doc_id) + 1, {first}), {first} + {LAST_IN_RANGE})"
+        f" FROM search_documents WHERE doc_id BETWEEN {first} AND {first} + {LAST_IN_RANGE})"
+    )
+
+
+_ADD_CATEGORIES = text(
+    "INSERT INTO search_categories (category, category_key) VALUES (:category, :category_key)"
+    " ON CONFLICT (category) DO NOTHING"
+)
+_CODES = text(
+    "SELECT category, code FROM search_categories WHERE category IN :categories"
+).bindparams(bindparam("categories", expanding=True))
+# :first is the range of the document's stock figure, :other_first the other stock state's,
+# which the document takes when it holds a newer stock figure than this one.
 _UPSERT = text(
-    """INSERT INTO search_documents (doc_id, product_id, sku, name, description, category, extra,
-        category_key, name_key, price, price_units, currency, in_stock, stock_version,
+    f"""INSERT INTO search_documents (doc_id, product_id, sku, name, description, category,
+        extra, category_key, name_key, price, price_units, currency, in_stock, stock_version,
         created_at, created_ts)
-    VALUES ((SELECT coalesce(max(doc_id) + 1, :first_slot) FROM search_documents
-            WHERE doc_id BETWEEN :first_slot AND :last_slot),
+    VALUES ({_next_key(":first")},
         :product_id, :sku, :name, :description, :category, :extra, :category_key,
         :name_key, :price, :price_units, :currency, :in_stock, :stock_version, :created_at,
         :created_ts)
     ON CONFLICT (product_id) DO UPDATE SET
-        doc_id = CASE WHEN search_documents.doc_id BETWEEN :first_slot AND :last_slot
-            THEN search_documents.doc_id ELSE excluded.doc_id END,
+        doc_id = CASE
+            WHEN excluded.stock_version < search_documents.stock_version
+                AND excluded.in_stock <> search_documents.in_stock
+            THEN CASE WHEN search_documents.doc_id BETWEEN :other_first
+                    AND :other_first + {LAST_IN_RANGE}
+                THEN search_documents.doc_id ELSE {_next_key(":other_first")} END
+            WHEN search_documents.doc_id BETWEEN :first AND :first + {LAST_IN_RANGE}
+            THEN search_documents.doc_id
+            ELSE excluded.doc_id
+        END,
         sku = excluded.sku, name = excluded.name,
         description = excluded.description, category = excluded.category,
         extra = excluded.extra, category_key = excluded.category_key,
@@ -239,14 +293,33 @@ _MATCH_ORDER = {
     "-price": "d.price_units DESC, d.name_key, d.product_id",
     "name": "d.name_key, d.product_id",
 }
-_MATCHES = "search_fts JOIN search_documents d ON d.doc_id = search_fts.rowid"
-# The first rowid of the bucket (second) of the row at :last, newest first: every row from it on
-# is as new as that row or newer, so the exact order of the page is among them.
-_PAGE_BOUND = f"""coalesce((
-    SELECT (f.rowid >> {SLOT_BITS}) << {SLOT_BITS}
-    FROM search_fts AS f JOIN search_documents e ON e.doc_id = f.rowid
-    WHERE f.search_fts MATCH :expression {{conditions}}
-    ORDER BY f.rowid DESC LIMIT 1 OFFSET :last), {-(2**63)})"""
+
+
+@frozen
+class _Filters:
+    """A query's filters as SQL: ``bits`` over an FTS5 alias {f} (read from the rowid, no
+    lookup), ``rows`` over a search_documents alias {t} (each match looked up)."""
+
+    bits: tuple[str, ...] = ()
+    rows: tuple[str, ...] = ()
+
+    def source(self, f: str, t: str, *, join: bool = False) -> str:
+        if join or self.rows:
+            return f"search_fts AS {f} JOIN search_documents {t} ON {t}.doc_id = {f}.rowid"
+        return f"search_fts AS {f}"
+
+    def where(self, f: str, t: str, expression: str = "expression") -> str:
+        """The match of the :<expression> parameter and the filters."""
+        return f"{f}.search_fts MATCH :{expression}" + "".join(
+            f" AND {c.format(f=f, t=t)}" for c in (*self.bits, *self.rows)
+        )
+
+
+_IN_CATEGORY = (
+    f"({CODE_OF} IN (SELECT code FROM search_categories WHERE category_key = :category)"
+    f" OR ({CODE_OF} = 0 AND EXISTS (SELECT 1 FROM search_documents x"
+    " WHERE x.doc_id = {f}.rowid AND x.category_key = :category)))"
+)
 
 
 def _phrase(word: str) -> str:
@@ -275,8 +348,40 @@ def tier_expression(words: Sequence[str], named: int) -> str | None:
     )
 
 
-def _and(conditions: Sequence[str], alias: str) -> str:
-    return "".join(f" AND {c.format(t=alias)}" for c in conditions)
+def _facets_sql(filters: _Filters, *, overflow: bool = False) -> str:
+    """Matches of :expression per category (category, n): from the doclist's rowids alone
+    unless a filter reads rows; ``overflow``: the rows of code 0 (categories past the code bits),
+    whose counts come as a NULL category from the rowids."""
+    code = CODE_OF.format(f="s")
+    if filters.rows or overflow:
+        zero = f" AND {code} = 0" if overflow else ""
+        return (
+            f"SELECT d.category, count(*) AS n FROM {filters.source('s', 'd', join=True)}"
+            f" WHERE {filters.where('s', 'd')}{zero} GROUP BY d.category"
+        )
+    return (
+        f"SELECT c.category, m.n FROM (SELECT {code} AS code, count(*) AS n"
+        f" FROM search_fts AS s WHERE {filters.where('s', 'd')} GROUP BY code) AS m"
+        " LEFT JOIN search_categories c ON c.code = m.code"
+    )
+
+
+def _newest_sql(filters: _Filters, expression: str) -> str:
+    """The page (:offset, :limit) of the matches of :<expression>, newest first, reading only the
+    end of the doclist: its last row (:last), found in rowid order, bounds the rows to sort to
+    that row's second and newer."""
+    where_f = filters.where("f", "e", expression)
+    where_s = filters.where("s", "d", expression)
+    bound = (
+        f"coalesce((SELECT (f.rowid >> {BUCKET_SHIFT}) << {BUCKET_SHIFT}"
+        f" FROM {filters.source('f', 'e')} WHERE {where_f}"
+        f" ORDER BY f.rowid DESC LIMIT 1 OFFSET :last), {-(2**63)})"
+    )
+    return (
+        f"SELECT d.product_id FROM {filters.source('s', 'd', join=True)}"
+        f" WHERE {where_s} AND s.rowid >= {bound}"
+        " ORDER BY d.created_ts DESC, d.product_id LIMIT :limit OFFSET :offset"
+    )
 
 
 class SqliteFtsSearchIndex:
@@ -295,7 +400,17 @@ class SqliteFtsSearchIndex:
         rows = [document_row(d) for d in documents]
         if not rows:
             return
+        categories = {row["category"]: row["category_key"] for row in rows}
         async with self._engine.begin() as conn:
+            await conn.execute(
+                _ADD_CATEGORIES,
+                [{"category": c, "category_key": k} for c, k in categories.items()],
+            )
+            codes = dict((await conn.execute(_CODES, {"categories": list(categories)})).all())
+            for row in rows:
+                first = first_key(row["created_ts"], codes[row["category"]], row["in_stock"])
+                row["first"] = first
+                row["other_first"] = first ^ (1 << STOCK_SHIFT)
             await conn.execute(_UPSERT, rows)
 
     async def set_in_stock(self, product_id: str, in_stock: bool, stock_version: int) -> bool:
@@ -303,19 +418,23 @@ class SqliteFtsSearchIndex:
             held = (
                 await conn.execute(
                     text(
-                        "SELECT in_stock, stock_version FROM search_documents WHERE product_id = :p"
+                        "SELECT doc_id, in_stock, stock_version FROM search_documents"
+                        " WHERE product_id = :p"
                     ),
                     {"p": product_id},
                 )
             ).first()
             if held is None or held.stock_version >= stock_version:
                 return False
+            # The doc_id's stock bit follows the figure: a range of the same second and category.
+            first = (held.doc_id >> CODE_SHIFT << CODE_SHIFT) + (int(in_stock) << STOCK_SHIFT)
             await conn.execute(
                 text(
-                    "UPDATE search_documents SET in_stock = :s, stock_version = :v"
+                    "UPDATE search_documents SET in_stock = :s, stock_version = :v, doc_id ="
+                    f" CASE WHEN in_stock = :s THEN doc_id ELSE {_next_key(':first')} END"
                     " WHERE product_id = :p AND stock_version < :v"
                 ),
-                {"p": product_id, "s": int(in_stock), "v": stock_version},
+                {"p": product_id, "s": int(in_stock), "v": stock_version, "first": first},
             )
         return bool(held.in_stock) != in_stock
 
@@ -327,131 +446,138 @@ class SqliteFtsSearchIndex:
 
     async def query(self, query: SearchQuery) -> SearchResult:
         params: dict[str, Any] = {}
-        conditions: list[str] = []  # templates over a table alias {t}
+        rows: list[str] = []
         if query.min_price is not None:
-            conditions.append("{t}.price_units >= :min_price")
+            rows.append("{t}.price_units >= :min_price")
             params["min_price"] = price_units(query.min_price, ROUND_CEILING)
         if query.max_price is not None:
-            conditions.append("{t}.price_units <= :max_price")
+            rows.append("{t}.price_units <= :max_price")
             params["max_price"] = price_units(query.max_price, ROUND_FLOOR)
         if query.in_stock is not None:
-            conditions.append("{t}.in_stock = :in_stock")
             params["in_stock"] = int(query.in_stock)
         category = query.category_key
         if category is not None:
             params["category"] = category
         async with self._reading() as conn:
             if query.words:
-                return await self._search(conn, query, conditions, params, category)
+                bits = [f"{STOCK_OF} = :in_stock"] if query.in_stock is not None else []
+                filters = _Filters(tuple(bits), tuple(rows))
+                return await self._search(conn, query, filters, params, category)
             params["limit"], params["offset"] = query.limit, query.offset
-            browse = [c.format(t="d") for c in conditions]
-            return await self._browse(conn, query, browse, params, category)
+            conditions = [c.format(t="d") for c in rows]
+            if query.in_stock is not None:
+                conditions.append("d.in_stock = :in_stock")
+            return await self._browse(conn, query, conditions, params, category)
 
     async def _search(
         self,
         conn: AsyncConnection,
         query: SearchQuery,
-        conditions: list[str],
+        filters: _Filters,
         params: dict[str, Any],
         category: str | None,
     ) -> SearchResult:
-        """Category counts over every match; the page from as few matches as its order needs."""
+        """Category counts over every match and the page from as few matches as its order needs,
+        in one statement (a second one only when the page runs past the first tier)."""
         words = query.words
         params = {**params, "expression": match_expression(words)}
-        facets: dict[str, int] = {}
-        total = 0
-        counts = await conn.execute(
-            text(
-                f"SELECT d.category, count(*) AS n FROM {_MATCHES}"
-                f" WHERE search_fts MATCH :expression{_and(conditions, 'd')}"
-                " GROUP BY d.category"
-            ),
-            params,
-        )
-        for row in counts:
-            facets[row.category] = row.n
-            if category is None or fold(row.category).strip() == category:
-                total += row.n
-        if total <= query.offset:
-            return SearchResult(ids=(), total=total, facets=facets)
+        page_filters = filters
         if category is not None:
-            conditions = [*conditions, "{t}.category_key = :category"]
+            page_filters = evolve(filters, bits=(*filters.bits, _IN_CATEGORY))
+        page_params = {**params, "offset": query.offset, "limit": query.limit}
         if query.sort == "relevance":
-            ids = await self._by_relevance(conn, words, conditions, params, query)
+            page_params["page_expression"] = tier_expression(words, len(words))
+            page = _newest_sql(page_filters, "page_expression")
+            page_params["last"] = query.offset + query.limit - 1
         elif query.sort == "newest":
-            ids = await self._newest(conn, conditions, params, query.offset, query.limit)
+            page_params["page_expression"] = params["expression"]
+            page = _newest_sql(page_filters, "page_expression")
+            page_params["last"] = query.offset + query.limit - 1
         else:
-            page = await conn.scalars(
-                text(
-                    f"SELECT d.product_id FROM {_MATCHES}"
-                    f" WHERE search_fts MATCH :expression{_and(conditions, 'd')}"
-                    f" ORDER BY {_MATCH_ORDER[query.sort]} LIMIT :limit OFFSET :offset"
-                ),
-                {**params, "limit": query.limit, "offset": query.offset},
+            page = (
+                f"SELECT d.product_id FROM {page_filters.source('s', 'd', join=True)}"
+                f" WHERE {page_filters.where('s', 'd')}"
+                f" ORDER BY {_MATCH_ORDER[query.sort]} LIMIT :limit OFFSET :offset"
             )
-            ids = list(page)
+        rows = await conn.execute(
+            text(
+                f"SELECT category, n, NULL AS product_id FROM ({_facets_sql(filters)})"
+                f" UNION ALL SELECT NULL, NULL, product_id FROM ({page})"
+            ),
+            page_params,
+        )
+        facets: dict[str, int] = {}
+        ids: list[str] = []
+        overflow = False
+        for row in rows:
+            if row.product_id is not None:
+                ids.append(row.product_id)
+            elif row.category is None:
+                overflow = True
+            else:
+                facets[row.category] = row.n
+        if overflow:  # code 0: the categories past 2**CODE_BITS, counted from their rows
+            counted = await conn.execute(text(_facets_sql(filters, overflow=True)), params)
+            for row in counted:
+                facets[row.category] = facets.get(row.category, 0) + row.n
+        total = sum(
+            n for name, n in facets.items() if category is None or fold(name).strip() == category
+        )
+        if query.sort == "relevance" and len(ids) < query.limit and total > query.offset:
+            ids += await self._lower_tiers(conn, words, page_filters, params, query, ids)
         return SearchResult(ids=tuple(ids), total=total, facets=facets)
 
-    async def _newest(
-        self,
-        conn: AsyncConnection,
-        conditions: list[str],
-        params: dict[str, Any],
-        offset: int,
-        limit: int,
-    ) -> list[str]:
-        """The matches of :expression newest first, reading only the head of the doclist."""
-        bound = _PAGE_BOUND.format(conditions=_and(conditions, "e"))
-        page = await conn.scalars(
-            text(
-                f"SELECT d.product_id FROM {_MATCHES}"
-                f" WHERE search_fts MATCH :expression{_and(conditions, 'd')}"
-                f" AND search_fts.rowid >= {bound}"
-                " ORDER BY d.created_ts DESC, d.product_id LIMIT :limit OFFSET :offset"
-            ),
-            {**params, "offset": offset, "limit": limit, "last": offset + limit - 1},
-        )
-        return list(page)
-
-    async def _by_relevance(
+    async def _lower_tiers(
         self,
         conn: AsyncConnection,
         words: Sequence[str],
-        conditions: list[str],
+        filters: _Filters,
         params: dict[str, Any],
         query: SearchQuery,
+        top: list[str],
     ) -> list[str]:
-        """Tier by tier (most words in the name first), each tier newest first."""
+        """The rest of a relevance page past the top tier (all words in the name): tier by
+        tier, fewer words in the name each time, each tier newest first."""
         ids: list[str] = []
-        offset = query.offset
-        for named in range(len(words), -1, -1):
+        limit = query.limit - len(top)
+        offset = 0
+        if not top and query.offset:
+            offset = query.offset - await self._count(
+                conn, filters, {**params, "expression": tier_expression(words, len(words))}
+            )
+        for named in range(len(words) - 1, -1, -1):
             expression = tier_expression(words, named)
             if expression is None:
                 return ids + await self._ranked_in_one_pass(
-                    conn, words, conditions, params, named, offset, query.limit - len(ids)
+                    conn, words, filters, params, named, offset, limit - len(ids)
                 )
-            tier = {**params, "expression": expression}
-            page = await self._newest(conn, conditions, tier, offset, query.limit - len(ids))
+            tier = {
+                **params,
+                "page_expression": expression,
+                "offset": offset,
+                "limit": limit - len(ids),
+                "last": offset + limit - len(ids) - 1,
+            }
+            page = list(await conn.scalars(text(_newest_sql(filters, "page_expression")), tier))
             ids += page
-            if len(ids) == query.limit:
+            if len(ids) == limit:
                 break
             if page:
                 offset = 0
             elif offset:
-                offset -= await conn.scalar(
-                    text(
-                        f"SELECT count(*) FROM {_MATCHES}"
-                        f" WHERE search_fts MATCH :expression{_and(conditions, 'd')}"
-                    ),
-                    tier,
-                )
+                offset -= await self._count(conn, filters, {**params, "expression": expression})
         return ids
+
+    async def _count(self, conn: AsyncConnection, filters: _Filters, params: dict[str, Any]) -> int:
+        matches = f"{filters.source('s', 'd')} WHERE {filters.where('s', 'd')}"
+        count = await conn.scalar(text(f"SELECT count(*) FROM {matches}"), params)
+        return int(count or 0)
 
     async def _ranked_in_one_pass(
         self,
         conn: AsyncConnection,
         words: Sequence[str],
-        conditions: list[str],
+        filters: _Filters,
         params: dict[str, Any],
         most_named: int,
         offset: int,
@@ -469,8 +595,8 @@ class SqliteFtsSearchIndex:
                 named[doc_id] = named.get(doc_id, 0) + 1
         matches = await conn.execute(
             text(
-                f"SELECT d.doc_id, d.product_id, d.created_ts FROM {_MATCHES}"
-                f" WHERE search_fts MATCH :expression{_and(conditions, 'd')}"
+                f"SELECT d.doc_id, d.product_id, d.created_ts"
+                f" FROM {filters.source('s', 'd', join=True)} WHERE {filters.where('s', 'd')}"
             ),
             params,
         )
