@@ -22,6 +22,7 @@ from adapters.sqlalchemy.sessions import SqlRefreshTokenStore
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
 from entrypoints import db
 from entrypoints.replica_profile import use_read_replicas
+from entrypoints.reporting_profile import use_buffered_reporting
 from entrypoints.settings import Settings
 
 
@@ -44,6 +45,7 @@ def use_sql(container: Any, settings: Settings) -> None:
     container.refresh_tokens.override(providers.Singleton(SqlRefreshTokenStore, database=database))
     container.reporting_store.override(providers.Singleton(SqlReportingStore, database=database))
     container.event_journal.override(providers.Singleton(SqlEventJournal, database=database))
+    use_buffered_reporting(container, settings)
     container.search.override(providers.Singleton(
         lambda d: search_provider_for(settings.database_url, d.engine), database
     ))

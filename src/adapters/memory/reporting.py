@@ -1,7 +1,9 @@
 """The embedded mode's read models and event journal: dictionaries, same semantics as the SQL ones.
 
-A batch is folded first and applied after, so a batch that fails changes nothing (the SQL store
-rolls its transaction back the same way).
+``ingest`` records the new message ids and queues the events; they are folded in batches (of
+``fold_every`` events, or before any report is read), so a saga that feeds reporting one event
+at a time does not pay for a fold per event. A batch is folded first and applied after, so a fold
+that fails changes nothing and its events stay queued (the SQL store rolls its transaction back).
 """
 
 from __future__ import annotations
@@ -35,11 +37,13 @@ from commerce_core.shared.events import Event
 
 
 class MemoryReportingStore:
-    def __init__(self) -> None:
+    def __init__(self, *, fold_every: int = 1000) -> None:
+        self._fold_every = fold_every
         self.reset_now()
 
     def reset_now(self) -> None:
         self._seen: set[str] = set()
+        self._queued: list[Event] = []
         self._products: dict[str, ProductFacts] = {}
         self._orders: dict[str, OrderFacts] = {}
         self._by_day: dict[tuple[date, str], Figures] = {}
@@ -50,18 +54,23 @@ class MemoryReportingStore:
     # -- ReportingStore -----------------------------------------------------------------------
 
     async def ingest(self, events: Sequence[Event]) -> int:
-        new: list[Event] = []
-        batch_ids: set[str] = set()
+        seen, queued = self._seen, self._queued
+        new = 0
         for event in events:
-            if event.message_id not in self._seen and event.message_id not in batch_ids:
-                batch_ids.add(event.message_id)
-                new.append(event)
-        if not new:
-            return 0
-        changes = Projection(self._products, self._orders).fold(new)
+            if event.message_id not in seen:
+                seen.add(event.message_id)
+                queued.append(event)
+                new += 1
+        if len(queued) >= self._fold_every:
+            self._fold()
+        return new
+
+    def _fold(self) -> None:
+        if not self._queued:
+            return
+        changes = Projection(self._products, self._orders).fold(self._queued)
         self._apply(changes)
-        self._seen |= batch_ids
-        return len(new)
+        self._queued = []
 
     async def reset(self) -> None:
         self.reset_now()
@@ -83,6 +92,7 @@ class MemoryReportingStore:
 
     async def sales(self, date_from: date, date_to: date, group_by: SalesGrouping) -> SalesReport:
         check_period(date_from, date_to)
+        self._fold()
         buckets: list[tuple[str, str, Figures]]
         if group_by is SalesGrouping.DAY:
             buckets = [
@@ -111,13 +121,16 @@ class MemoryReportingStore:
         return sales_report(date_from, date_to, group_by, buckets, totals, labels)
 
     async def inventory(self) -> InventoryReport:
+        self._fold()
         return inventory_report(self._products.values())
 
     async def low_stock(self) -> LowStockReport:
+        self._fold()
         return low_stock_report(self._products.values())
 
     async def funnel(self, date_from: date, date_to: date) -> FunnelReport:
         check_period(date_from, date_to)
+        self._fold()
         counts: dict[FunnelStep, int] = {}
         for (day, step), count in self._funnel.items():
             if date_from <= day <= date_to:

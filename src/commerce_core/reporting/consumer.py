@@ -6,24 +6,23 @@ nothing, and a batch that failed halfway is simply delivered again.
 
 With ``batch_size`` 1 (the default) an event is stored before its handler returns, which is what
 a broker's ack after the handler needs. A larger batch buffers: ``consume`` returns at once and
-the batch is stored when it is full, ``flush_delay_s`` after its first event, or on ``flush``.
-Whoever acknowledges the events (the outbox's "delivered" mark) must then wait for the flush
-(``after_flush``), so that a crash before it loses nothing: the events stay undelivered and come
-back.
+the batch is stored when it is full, ``flush_delay_s`` after its first event, or on ``flush``:
+two transactions per batch instead of two per event. Whoever acknowledges the events must then
+wait for the flush: ``OutboxMarkedAfterReports`` flushes before the outbox's "delivered" mark, so
+a crash before the flush loses nothing (the rows stay in the outbox, the relay delivers them
+again, the journal and the store skip what they have).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
 
 from commerce_core.reporting.ports import EventJournal, ReportingStore
 from commerce_core.shared.events import Event
+from commerce_core.shared.messagebus import Outbox
 
 log = logging.getLogger(__name__)
-
-FlushListener = Callable[[list[Event]], Awaitable[None]]
 
 
 class ReportingConsumer:
@@ -43,18 +42,16 @@ class ReportingConsumer:
         self._lock = asyncio.Lock()
         self._timer: asyncio.TimerHandle | None = None
         self._flushing: set[asyncio.Task[int]] = set()
-        self._listeners: list[FlushListener] = []
+        self.consumed = 0  # events handed to ``consume`` so far
+        self.stored = 0  # of those, how many the journal and the store hold (in order)
 
     @property
     def pending(self) -> int:
-        return len(self._buffer)
-
-    def after_flush(self, listener: FlushListener) -> None:
-        """Calls ``listener`` with each batch once it is stored."""
-        self._listeners.append(listener)
+        return self.consumed - self.stored
 
     async def consume(self, event: Event) -> None:
         self._buffer.append(event)
+        self.consumed += 1
         if len(self._buffer) >= self._batch_size:
             await self.flush()
         elif self._timer is None:
@@ -77,8 +74,7 @@ class ReportingConsumer:
             except BaseException:
                 self._buffer[:0] = batch  # kept for the next flush; nothing was acknowledged
                 raise
-        for listener in self._listeners:
-            await listener(batch)
+            self.stored += len(batch)
         return len(batch)
 
     async def close(self) -> None:
@@ -101,3 +97,32 @@ class ReportingConsumer:
         except Exception:
             log.exception("reporting flush failed; the batch waits for the next one")
             return 0
+
+
+class OutboxMarkedAfterReports:
+    """The outbox as the bus sees it when reporting buffers: before the events of a dispatch are
+    marked delivered, whatever reporting holds unstored is flushed (one flush per dispatch, and
+    concurrent dispatches share it). If the flush fails the marks are skipped: the rows stay in
+    the outbox and the relay delivers them again. Everything else goes straight to the outbox."""
+
+    def __init__(self, outbox: Outbox, consumer: ReportingConsumer) -> None:
+        self._outbox = outbox
+        self._consumer = consumer
+
+    async def pending(self, *, limit: int, min_age_s: float) -> list[Event]:
+        return await self._outbox.pending(limit=limit, min_age_s=min_age_s)
+
+    async def mark_delivered(self, message_ids: list[str]) -> None:
+        if self._consumer.pending:
+            try:
+                await self._consumer.flush()
+            except Exception:
+                log.exception("reporting could not store its events; the relay delivers them again")
+                return
+        await self._outbox.mark_delivered(message_ids)
+
+    async def backlog(self) -> int:
+        return await self._outbox.backlog()
+
+    async def oldest_age_s(self) -> float:
+        return await self._outbox.oldest_age_s()

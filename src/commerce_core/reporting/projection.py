@@ -38,7 +38,7 @@ from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import TypeVar
 
-from attrs import define, evolve, field, frozen
+from attrs import define, field, frozen
 
 from commerce_core.cart.events import CartStarted
 from commerce_core.catalog.events import ProductCreated, ProductUpdated
@@ -107,10 +107,11 @@ class Figures:
 NO_FIGURES = Figures(0, 0, ZERO)
 
 
-@frozen
+@define
 class ProductFacts:
     """A product as reporting knows it: the catalog's names, the latest stock figures and the
-    units moved by kind over its whole history."""
+    units moved by kind over its whole history. Mutable for speed, but the projection changes
+    only its own copies (see ``Projection``)."""
 
     product_id: str
     known: bool = False  # ProductCreated was seen
@@ -134,6 +135,23 @@ class ProductFacts:
     def sold(self) -> int:
         return self.received + self.returned + self.adjusted - self.on_hand
 
+    def copy(self) -> ProductFacts:
+        return ProductFacts(
+            self.product_id,
+            self.known,
+            self.sku,
+            self.name,
+            self.category,
+            self.active,
+            self.low_stock_threshold,
+            self.on_hand,
+            self.reserved,
+            self.stock_version,
+            self.received,
+            self.returned,
+            self.adjusted,
+        )
+
 
 @frozen
 class OrderLineFacts:
@@ -152,8 +170,10 @@ class SoldLine:
     revenue: Decimal
 
 
-@frozen
+@define
 class OrderFacts:
+    """What reporting keeps of an order (every value in it is immutable: a copy is shallow)."""
+
     order_id: str
     currency: str = ""
     lines: tuple[OrderLineFacts, ...] | None = None  # None until OrderCreated is seen
@@ -164,6 +184,20 @@ class OrderFacts:
     categories: tuple[tuple[str, str], ...] = ()  # each product's category when booked
     sold: tuple[SoldLine, ...] = ()  # booked in the sales tables now
     steps: frozenset[FunnelStep] = frozenset()  # funnel steps counted for this order
+
+    def copy(self) -> OrderFacts:
+        return OrderFacts(
+            self.order_id,
+            self.currency,
+            self.lines,
+            self.confirmed_on,
+            self.reversed,
+            self.refunded,
+            self.returned,
+            self.categories,
+            self.sold,
+            self.steps,
+        )
 
 
 SalesDayKey = tuple[date, str]  # day, currency
@@ -227,6 +261,8 @@ class Projection:
             rule(self, event)
 
     # -- facts --------------------------------------------------------------------------------
+    # The facts handed in are never changed: the first change in a batch works on a copy, kept
+    # in ``changes``, so a store that applies the changes after the fold stays atomic.
 
     def product(self, product_id: str) -> ProductFacts:
         facts = self.changes.products.get(product_id) or self._products.get(product_id)
@@ -236,53 +272,59 @@ class Projection:
         facts = self.changes.orders.get(order_id) or self._orders.get(order_id)
         return facts if facts is not None else OrderFacts(order_id)
 
+    def _edit_product(self, product_id: str) -> ProductFacts:
+        facts = self.changes.products.get(product_id)
+        if facts is None:
+            stored = self._products.get(product_id)
+            facts = stored.copy() if stored is not None else ProductFacts(product_id)
+            self.changes.products[product_id] = facts
+        return facts
+
+    def _edit_order(self, order_id: str) -> OrderFacts:
+        facts = self.changes.orders.get(order_id)
+        if facts is None:
+            stored = self._orders.get(order_id)
+            facts = stored.copy() if stored is not None else OrderFacts(order_id)
+            self.changes.orders[order_id] = facts
+        return facts
+
     # -- catalog and stock --------------------------------------------------------------------
 
     def _product_created(self, event: ProductCreated) -> None:
-        product = self.product(event.product_id)
+        product = self._edit_product(event.product_id)
         if product.known:
             return
-        self.changes.products[event.product_id] = evolve(
-            product,
-            known=True,
-            sku=event.sku,
-            name=event.name,
-            category=event.category,
-            low_stock_threshold=event.low_stock_threshold,
-            on_hand=event.initial_stock if product.stock_version < 0 else product.on_hand,
-            adjusted=product.adjusted + event.initial_stock,
-        )
+        product.known = True
+        product.sku, product.name, product.category = event.sku, event.name, event.category
+        product.low_stock_threshold = event.low_stock_threshold
+        if product.stock_version < 0:
+            product.on_hand = event.initial_stock
+        product.adjusted += event.initial_stock
 
     def _product_updated(self, event: ProductUpdated) -> None:
-        self.changes.products[event.product_id] = evolve(
-            self.product(event.product_id),
-            sku=event.sku,
-            name=event.name,
-            category=event.category,
-            active=event.active,
-        )
+        product = self._edit_product(event.product_id)
+        product.sku, product.name, product.category = event.sku, event.name, event.category
+        product.active = event.active
 
     def _stock_updated(self, event: StockUpdated) -> None:
-        product = self.product(event.product_id)
-        if event.stock_version <= product.stock_version:
+        if event.stock_version <= self.product(event.product_id).stock_version:
             return  # older figures than the ones kept
-        self.changes.products[event.product_id] = evolve(
-            product,
-            on_hand=event.on_hand,
-            reserved=event.reserved,
-            stock_version=event.stock_version,
-        )
+        product = self._edit_product(event.product_id)
+        product.on_hand, product.reserved = event.on_hand, event.reserved
+        product.stock_version = event.stock_version
 
     def _stock_adjusted(self, event: StockAdjusted) -> None:
         kind = MOVEMENT_KIND_OF_REASON.get(event.reason, MovementKind.ADJUSTED)
-        product = self.product(event.product_id)
-        moved = getattr(product, kind.value) + event.delta
-        self.changes.products[event.product_id] = evolve(product, **{kind.value: moved})
+        product = self._edit_product(event.product_id)
+        if kind is MovementKind.RECEIVED:
+            product.received += event.delta
+        elif kind is MovementKind.RETURNED:
+            product.returned += event.delta
+        else:
+            product.adjusted += event.delta
 
     def _low_stock_detected(self, event: LowStockDetected) -> None:
-        self.changes.products[event.product_id] = evolve(
-            self.product(event.product_id), low_stock_threshold=event.threshold
-        )
+        self._edit_product(event.product_id).low_stock_threshold = event.threshold
 
     # -- cart and orders ----------------------------------------------------------------------
 
@@ -290,61 +332,59 @@ class Projection:
         self._count(utc_day(event.occurred_at), FunnelStep.CARTS)
 
     def _order_created(self, event: OrderCreated) -> None:
-        order = self.order(event.order_id)
+        order = self._edit_order(event.order_id)
         if order.lines is None:
             merged: dict[str, tuple[int, Decimal]] = {}
             for item in event.items:
                 quantity, _ = merged.get(item.product_id, (0, item.unit_price))
                 merged[item.product_id] = (quantity + item.quantity, item.unit_price)
-            lines = tuple(
+            order.lines = tuple(
                 OrderLineFacts(pid, quantity, price)
                 for pid, (quantity, price) in sorted(merged.items())
             )
-            order = evolve(order, currency=event.currency, lines=lines)
-        self._book(self._step(order, FunnelStep.ORDERS_CREATED, event.occurred_at))
+            order.currency = event.currency
+        self._step(order, FunnelStep.ORDERS_CREATED, event.occurred_at)
+        self._book(order)
 
     def _payment_processed(self, event: PaymentProcessed) -> None:
-        order = self.order(event.order_id)
-        self._book(self._step(order, FunnelStep.ORDERS_PAID, event.occurred_at))
+        order = self._edit_order(event.order_id)
+        self._step(order, FunnelStep.ORDERS_PAID, event.occurred_at)
 
     def _order_confirmed(self, event: OrderConfirmed) -> None:
-        order = self.order(event.order_id)
+        order = self._edit_order(event.order_id)
         if order.confirmed_on is None:
-            order = evolve(
-                order,
-                confirmed_on=utc_day(event.occurred_at),
-                currency=order.currency or event.currency,
-            )
-        self._book(self._step(order, FunnelStep.ORDERS_CONFIRMED, event.occurred_at))
+            order.confirmed_on = utc_day(event.occurred_at)
+            order.currency = order.currency or event.currency
+        self._step(order, FunnelStep.ORDERS_CONFIRMED, event.occurred_at)
+        self._book(order)
 
     def _order_cancelled(self, event: OrderCancelled) -> None:
-        order = evolve(self.order(event.order_id), reversed=True)
-        self._book(self._step(order, FunnelStep.ORDERS_CANCELLED, event.occurred_at))
+        order = self._edit_order(event.order_id)
+        order.reversed = True
+        self._step(order, FunnelStep.ORDERS_CANCELLED, event.occurred_at)
+        self._book(order)
 
     def _payment_refunded(self, event: PaymentRefunded) -> None:
-        order = self.order(event.order_id)
+        order = self._edit_order(event.order_id)
         if order.reversed or (order.currency and order.currency != event.currency):
-            self._book(order)
             return
-        refunded = order.refunded + event.amount
-        if order.lines is not None and refunded >= _gross(order):
-            order = evolve(order, reversed=True)
-        else:
-            order = evolve(order, refunded=refunded)
+        order.refunded += event.amount
+        if order.lines is not None and order.refunded >= _gross(order):
+            order.reversed = True
         self._book(order)
 
     def _return_received(self, event: ReturnReceived) -> None:
-        order = self.order(event.order_id)
+        order = self._edit_order(event.order_id)
         returned = dict(order.returned)
         for item in event.items:
             returned[item.product_id] = returned.get(item.product_id, 0) + item.quantity
-        self._book(evolve(order, returned=tuple(sorted(returned.items()))))
+        order.returned = tuple(sorted(returned.items()))
+        self._book(order)
 
-    def _step(self, order: OrderFacts, step: FunnelStep, at: datetime) -> OrderFacts:
-        if step in order.steps:
-            return order
-        self._count(utc_day(at), step)
-        return evolve(order, steps=order.steps | {step})
+    def _step(self, order: OrderFacts, step: FunnelStep, at: datetime) -> None:
+        if step not in order.steps:
+            self._count(utc_day(at), step)
+            order.steps = order.steps | {step}
 
     def _count(self, day: date, step: FunnelStep) -> None:
         key = (day, step)
@@ -353,23 +393,18 @@ class Projection:
     # -- sales --------------------------------------------------------------------------------
 
     def _book(self, order: OrderFacts) -> None:
-        """Stores the order and moves the sales tables from what it contributed to what it
-        contributes now."""
-        if order.confirmed_on is not None and order.lines is not None and not order.categories:
-            order = evolve(
-                order,
-                categories=tuple(
-                    (line.product_id, self.product(line.product_id).category)
-                    for line in order.lines
-                ),
+        """Moves the sales tables from what the order contributed to what it contributes now."""
+        if order.confirmed_on is None or order.lines is None:
+            return  # nothing is booked before both the lines and the confirmation are known
+        if not order.categories:
+            order.categories = tuple(
+                (line.product_id, self.product(line.product_id).category) for line in order.lines
             )
         sold = _net_lines(order)
         if sold != order.sold:
-            assert order.confirmed_on is not None  # nothing is sold before the confirmation
             self._add_sales(order.confirmed_on, order.currency, order.sold, -1)
             self._add_sales(order.confirmed_on, order.currency, sold, 1)
-            order = evolve(order, sold=sold)
-        self.changes.orders[order.order_id] = order
+            order.sold = sold
 
     def _add_sales(self, day: date, currency: str, sold: tuple[SoldLine, ...], sign: int) -> None:
         if not sold:

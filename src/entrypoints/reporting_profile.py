@@ -1,0 +1,45 @@
+"""How reporting consumes the events where they are dispatched in process with a database.
+
+One transaction per event for the journal and one for the read models would double the database
+work of a saga, so the consumer buffers and is flushed once per dispatch, just before the outbox
+marks the dispatch's events delivered (``OutboxMarkedAfterReports``; concurrent dispatches share
+a flush), or at ``BATCH_SIZE`` events, or ``FLUSH_DELAY_S`` after an event nobody flushed. A crash
+before a flush leaves those rows in the outbox, and the relay delivers them again to idempotent
+consumers. When ``handle`` returns, the reports hold the saga's events, as in memory.
+
+With a broker (COMMERCE_AMQP_URL) a worker acknowledges each message after its handler returns,
+so the consumer stays unbuffered there: it stores each event before it returns.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dependency_injector import providers
+
+from adapters.sqlalchemy.outbox import SqlOutbox
+from commerce_core.reporting.consumer import OutboxMarkedAfterReports, ReportingConsumer
+from entrypoints.settings import Settings
+
+BATCH_SIZE = 500
+FLUSH_DELAY_S = 0.05
+
+
+def use_buffered_reporting(container: Any, settings: Settings) -> None:
+    if settings.amqp_url:
+        return
+    consumer = providers.Singleton(
+        ReportingConsumer,
+        journal=container.event_journal,
+        store=container.reporting_store,
+        batch_size=BATCH_SIZE,
+        flush_delay_s=FLUSH_DELAY_S,
+    )
+    container.reporting_consumer.override(consumer)
+    container.outbox.override(
+        providers.Singleton(
+            OutboxMarkedAfterReports,
+            providers.Singleton(SqlOutbox, database=container.database),
+            consumer,
+        )
+    )
