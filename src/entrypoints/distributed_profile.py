@@ -1,7 +1,8 @@
 """The distributed profile: Redis and RabbitMQ swapped in by name when their URLs are set.
 
-``use_redis`` moves carts, refresh tokens, login rate limits and the cache to Redis (one client and
-pool per process, closed by ``shutdown_resources``) and provides the outcome feed for the API.
+``use_redis`` moves carts, refresh tokens, login rate limits, the cache and (with read replicas)
+the sticky writers to Redis (one client and pool per process, closed by ``shutdown_resources``)
+and provides the outcome feed for the API.
 ``use_rabbitmq`` turns inline dispatch off: events wait in the outbox for a worker's relay, and
 ``commerce worker`` consumes them. ``backend_checks`` gives /ready one probe per backend.
 
@@ -92,6 +93,13 @@ def use_redis(container: Any, settings: Settings) -> None:
     container.outcome_publisher = providers.Singleton(
         RedisOutcomePublisher, client, channel=channel
     )
+    if "sticky_writes" in container.providers:  # read replicas: every API knows each writer
+        from adapters.redis.sticky import RedisStickyWrites
+        from entrypoints.replica_profile import sticky_window_s
+
+        container.sticky_writes.override(providers.Singleton(
+            RedisStickyWrites, client, window_s=sticky_window_s(settings), prefix=prefix
+        ))
 
 
 def use_rabbitmq(container: Any, settings: Settings) -> None:

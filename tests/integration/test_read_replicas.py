@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import os
+import secrets
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
@@ -22,6 +24,7 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+import redis.asyncio as aioredis
 from asgi_lifespan import LifespanManager
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -49,6 +52,7 @@ SURELY_STALE_S = 1.5
 TOKEN = "X-Consistency-Token"
 COOKIE = "commerce_consistency"
 SECRET = "read-replica-test-secret-0123456789abcdef0123456789"
+REDIS_URL = os.environ.get("COMMERCE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 _sku = itertools.count(1)
 
 
@@ -94,10 +98,13 @@ def own_replica() -> Iterator[tuple[StreamingReplica, str, str]]:
 
 
 @contextlib.asynccontextmanager
-async def running_api(primary_url: str, replica_url: str) -> AsyncIterator[Api]:
+async def running_api(
+    primary_url: str, replica_url: str, redis_url: str | None = None
+) -> AsyncIterator[Api]:
     settings = Settings(
         database_url=primary_url,
         replica_urls=(replica_url,),
+        redis_url=redis_url,
         jwt_secret=SECRET,
         checkout_wait_ms=5000,
     )
@@ -395,3 +402,50 @@ async def test_stopping_the_replica_mid_run_loses_no_request(
             await asyncio.sleep(0.05)
         assert body["checks"]["database"] == "ok"
         assert body["replicas"][0]["error"]
+
+
+@pytest.fixture
+async def redis_prefix(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[str]:
+    """The apps' Redis keys under a prefix of this test's own, removed at the end."""
+    client = aioredis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        await client.ping()
+    except Exception as error:
+        await client.aclose()
+        require_service(False, f"Redis at {REDIS_URL} is not reachable: {error}")
+    prefix = f"test-replicas-{secrets.token_hex(4)}:"
+    monkeypatch.setenv("COMMERCE_REDIS_PREFIX", prefix)
+    try:
+        yield prefix
+    finally:
+        keys = [key async for key in client.scan_iter(match=f"{prefix}*", count=500)]
+        if keys:
+            await client.delete(*keys)
+        await client.aclose()
+
+
+async def test_with_redis_every_api_process_knows_the_writer(
+    shared_replica: tuple[StreamingReplica, str, str], redis_prefix: str
+) -> None:
+    _, primary_url, replica_url = shared_replica
+    async with (
+        running_api(primary_url, replica_url, REDIS_URL) as a,
+        running_api(primary_url, replica_url, REDIS_URL) as b,
+    ):
+        admin = await a.admin()
+        product = await a.product(admin, sku=f"RR-REDIS-{next(_sku)}", stock=10)
+        customer = await a.customer()
+        await caught_up(a)
+
+        await a.in_cart(customer, product["id"], 3)
+        cart = await b.http.get("/cart", headers=customer["headers"])  # no token, process B
+        assert [line["quantity"] for line in cart.json()["items"]] == [3], cart.text
+
+        started = time.monotonic()
+        placed = await a.checkout(customer)
+        assert placed.status_code == 201, placed.text
+        before = await reads(b)
+        orders = await b.http.get("/orders", headers=customer["headers"])  # no token either
+        assert placed.json()["id"] in order_ids(orders)
+        if time.monotonic() - started < SURELY_STALE_S:
+            assert by_target(await reads(b) - before)["replica"] == 0
