@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from adapters.search import search_provider_for
 from adapters.sqlalchemy.database import Database
 from adapters.sqlalchemy.idempotency import SqlIdempotencyStore
+from adapters.sqlalchemy.notification_preferences import SqlNotificationPreferencesRepository
 from adapters.sqlalchemy.outbox import SqlOutbox
 from adapters.sqlalchemy.reporting import SqlEventJournal, SqlReportingStore
 from adapters.sqlalchemy.sessions import SqlRefreshTokenStore
@@ -45,6 +46,9 @@ def use_sql(container: Any, settings: Settings) -> None:
     container.refresh_tokens.override(providers.Singleton(SqlRefreshTokenStore, database=database))
     container.reporting_store.override(providers.Singleton(SqlReportingStore, database=database))
     container.event_journal.override(providers.Singleton(SqlEventJournal, database=database))
+    container.notification_preferences.override(providers.Singleton(
+        SqlNotificationPreferencesRepository, database=database, clock=container.clock
+    ))
     use_buffered_reporting(container, settings)
     container.search.override(providers.Singleton(
         lambda d: search_provider_for(settings.database_url, d.engine), database

@@ -195,6 +195,16 @@ notifications = sa.Table(
     ),
 )
 
+notification_preferences = sa.Table(
+    "notification_preferences",
+    metadata,
+    sa.Column("user_id", sa.String, primary_key=True),
+    sa.Column("channels", sa.Text, nullable=False),  # e.g. "email,sms", in CHANNEL_ORDER
+    sa.Column("phone", sa.Text),
+    sa.Column("push_token", sa.Text),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+)
+
 suppliers = sa.Table(
     "suppliers",
     metadata,
