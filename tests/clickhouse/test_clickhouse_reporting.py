@@ -96,6 +96,8 @@ async def test_a_batch_redelivered_after_a_crash_between_insert_and_commit_count
     assert rows[0][0] > 0, "the dead writer's rows are in the tables, uncommitted"
 
     assert await clickhouse_store.ingest(tail) == len(tail)  # the redelivery folds it all
+    void = await clickhouse_store._ch.execute("SELECT count() FROM reporting_batches_void")
+    assert void[0][0] == 1, "the dead writer's batch was made void before the next commit"
     assert await clickhouse_store.ingest(tail) == 0
     memory = MemoryReportingStore()
     await memory.ingest(events)

@@ -89,6 +89,10 @@ def _product(row: Sequence[Any]) -> ProductFacts:
     )
 
 
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+
+
 def to_milli(amount: Decimal) -> int:
     milli = amount.scaleb(3)
     if milli != milli.to_integral_value():
@@ -147,7 +151,7 @@ class ClickHouseReportingStore:
             new = [event for message_id, event in unique.items() if message_id not in seen]
             if not new:
                 if journal_position:
-                    await self.commit(self._next_batch(), 0, journal_position)
+                    await self.commit(await self._begin(), 0, journal_position)
                 return 0
             orders = await self._orders(wanted_orders(new))
             products = await self._products(sorted(wanted_products(new, orders)))
@@ -167,9 +171,26 @@ class ClickHouseReportingStore:
     ) -> int:
         """Writes a folded batch: every row tagged with a new batch number, the commit row last.
         Returns the batch number."""
-        batch = self._next_batch()
+        batch = await self._begin()
         await self._write_rows(batch, changes, message_ids)
         await self.commit(batch, len(message_ids), journal_position)
+        return batch
+
+    async def _begin(self) -> int:
+        """A new batch number, noted as begun, once every unfinished batch is void."""
+        unfinished = await self._ch.execute(
+            "SELECT batch FROM reporting_batches_begun "
+            "WHERE batch > (SELECT max(batch) FROM reporting_batches) "
+            "AND batch NOT IN (SELECT batch FROM reporting_batches_void)"
+        )
+        if unfinished:  # a writer died between its rows and its commit
+            await self._ch.insert_columns(
+                "reporting_batches_void", {"batch": [row[0] for row in unfinished]}
+            )
+        batch = self._next_batch()
+        await self._ch.insert_columns(
+            "reporting_batches_begun", {"batch": [batch], "begun_at": [_now()]}
+        )
         return batch
 
     async def commit(self, batch: int, events: int, journal_position: int = 0) -> None:
@@ -180,7 +201,7 @@ class ClickHouseReportingStore:
                 "batch": [batch],
                 "events": [events],
                 "journal_position": [journal_position],
-                "committed_at": [datetime.now(UTC).replace(tzinfo=None, microsecond=0)],
+                "committed_at": [_now()],
             },
         )
 
@@ -289,7 +310,7 @@ class ClickHouseReportingStore:
                     found[0] += o
                     found[1] += u
                     found[2] += r
-        batch = self._next_batch()
+        batch = await self._begin()
         rows = len(day)
         await self._ch.insert_columns(
             "reporting_sales_by_product",

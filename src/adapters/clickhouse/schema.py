@@ -1,11 +1,19 @@
 """The warehouse's tables (ClickHouse 18.16 syntax: no LowCardinality, no TTL, no codecs).
 
 ClickHouse has no transactions, so every row a batch writes carries the batch's number (a UInt64
-that grows from batch to batch: nanoseconds since the epoch, strictly increasing per writer), and
-the batch becomes visible in one step: its row in ``reporting_batches``, inserted last (one insert
-of one block is atomic). Every read keeps only rows of committed batches
-(``batch IN (SELECT batch FROM reporting_batches)``), so a writer that dies halfway leaves rows
-nobody counts, and the redelivered batch is folded again from the committed state.
+that grows from batch to batch: nanoseconds since the epoch, strictly increasing per writer). A
+batch is noted in ``reporting_batches_begun`` before its rows and becomes visible in one step: its
+row in ``reporting_batches``, inserted last (one insert of one block is atomic). A read counts the
+rows of batches up to the last committed one, less the void ones:
+
+    batch <= (SELECT max(batch) FROM reporting_batches)
+    AND batch NOT IN (SELECT batch FROM reporting_batches_void)
+
+A batch in progress is above that watermark, so unseen. A writer that died halfway left a batch
+begun and never committed; before it begins a batch, the (single) writer marks every such batch
+above the watermark void, so the watermark never passes a half-written batch. Readers thus build
+a set of the few void batches, never one of every committed batch, and the redelivered batch is
+folded again from the committed state.
 
 * facts (``reporting_products``, ``reporting_orders``): each batch appends the new version of what
   it changed; a read takes the one of the latest committed batch, ``argMax(..., batch)``.
@@ -29,6 +37,17 @@ TABLES: dict[str, str] = {
             events UInt32,
             journal_position UInt64,
             committed_at DateTime
+        ) ENGINE = ReplacingMergeTree() ORDER BY batch
+    """,
+    "reporting_batches_begun": """
+        CREATE TABLE IF NOT EXISTS reporting_batches_begun (
+            batch UInt64,
+            begun_at DateTime
+        ) ENGINE = MergeTree() ORDER BY batch
+    """,
+    "reporting_batches_void": """
+        CREATE TABLE IF NOT EXISTS reporting_batches_void (
+            batch UInt64
         ) ENGINE = ReplacingMergeTree() ORDER BY batch
     """,
     "reporting_messages": """
@@ -105,4 +124,7 @@ TABLES: dict[str, str] = {
     """,
 }
 
-COMMITTED = "batch IN (SELECT batch FROM reporting_batches)"
+COMMITTED = (
+    "batch <= (SELECT max(batch) FROM reporting_batches) "
+    "AND batch NOT IN (SELECT batch FROM reporting_batches_void)"
+)
