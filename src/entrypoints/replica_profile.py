@@ -16,6 +16,7 @@ from dependency_injector import providers
 from adapters.sqlalchemy.consistency import FreshOnlyCache, MemoryStickyWrites
 from adapters.sqlalchemy.replicas import ReadRouter
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
+from entrypoints import db
 from entrypoints.settings import Settings, SettingsError
 
 log = logging.getLogger(__name__)
@@ -62,6 +63,7 @@ def use_read_replicas(container: Any, settings: Settings) -> None:
         settings.replica_urls,
         sticky=container.sticky_writes,
         max_lag_s=settings.replica_max_lag_s,
+        pool_size=db.pool_size(),  # COMMERCE_DATABASE_POOL_SIZE: per server, replicas too
     )
     container.read_router = router
     container.read_router_lifetime = providers.Resource(_router_lifetime, router)

@@ -105,6 +105,7 @@ async def running_api(
         database_url=primary_url,
         replica_urls=(replica_url,),
         redis_url=redis_url,
+        replica_max_lag_s=30,  # a busy machine must not make the replica "lagging" here
         jwt_secret=SECRET,
         checkout_wait_ms=5000,
     )
@@ -219,8 +220,9 @@ async def test_a_customer_reads_back_the_cart_and_the_order_at_once(
     before = await reads(b)
     with_token = await b.http.get("/orders", headers={**customer["headers"], TOKEN: token})
     assert order_id in order_ids(with_token)
-    served = await reads(b) - before
-    assert served[("primary", "behind")] >= 1, served
+    if time.monotonic() - started < SURELY_STALE_S:  # else the replica may be past it already
+        served = await reads(b) - before
+        assert served[("primary", "behind")] == 1, served
 
     # Cookie path: a browser sends back the cookie rather than the header.
     with_cookie = await b.http.get(
