@@ -60,3 +60,20 @@ class SqlReturnRepository(_Repository[ReturnRequest]):
             sa.select(r).where(r.c.order_id == order_id).order_by(r.c.requested_at, r.c.id)
         )
         return [return_from(row) for row in result]
+
+    async def with_status(
+        self, status: ReturnStatus | None, *, offset: int, limit: int
+    ) -> tuple[list[ReturnRequest], int]:
+        r = t.returns
+        where = [] if status is None else [r.c.status == status.value]
+        total = (
+            await self._conn.execute(sa.select(sa.func.count()).select_from(r).where(*where))
+        ).scalar_one()
+        page = await self._conn.execute(
+            sa.select(r)
+            .where(*where)
+            .order_by(r.c.requested_at, r.c.id)
+            .offset(offset)
+            .limit(limit)
+        )
+        return [return_from(row) for row in page], total

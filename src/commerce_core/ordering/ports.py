@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from commerce_core.ordering.model import Order
-from commerce_core.ordering.returns import ReturnRequest
+from commerce_core.ordering.returns import ReturnRequest, ReturnStatus
 
 
 class OrderRepository(Protocol):
@@ -27,4 +27,11 @@ class ReturnRepository(Protocol):
 
     async def for_order(self, order_id: str) -> list[ReturnRequest]:
         """Every return of the order, oldest first."""
+        ...
+
+    async def with_status(
+        self, status: ReturnStatus | None, *, offset: int, limit: int
+    ) -> tuple[list[ReturnRequest], int]:
+        """Returns in this status (every return for None), oldest request first (the order an
+        admin works through them), and the total count."""
         ...

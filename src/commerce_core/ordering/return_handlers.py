@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from commerce_core.inventory.model import MovementReason
-from commerce_core.ordering.return_commands import ReceiveReturn, RequestReturn
+from commerce_core.ordering.return_commands import (
+    GetOrderReturns,
+    ListReturns,
+    ReceiveReturn,
+    RequestReturn,
+)
 from commerce_core.ordering.returns import (
     ReturnAlreadyReceived,
     ReturnNotFound,
@@ -11,9 +16,11 @@ from commerce_core.ordering.returns import (
     ReturnStatus,
 )
 from commerce_core.payments.ports import PaymentGateway
-from commerce_core.shared.errors import OrderNotFound, StockNotFound
+from commerce_core.shared.errors import InvalidInput, OrderNotFound, StockNotFound
 from commerce_core.shared.ports import Clock
 from commerce_core.shared.unit_of_work import UnitOfWork
+
+MAX_PAGE_SIZE = 100
 
 
 async def request_return(command: RequestReturn, uow: UnitOfWork, clock: Clock) -> ReturnRequest:
@@ -57,7 +64,28 @@ async def receive_return(
     return return_request
 
 
+async def get_order_returns(query: GetOrderReturns, uow: UnitOfWork) -> list[ReturnRequest]:
+    async with uow:
+        order = await uow.orders.get(query.order_id)
+        if order is None or not (query.as_admin or order.user_id == query.requested_by):
+            raise OrderNotFound()  # someone else's order is no one's business: 404, not 403
+        return await uow.returns.for_order(order.id)
+
+
+async def list_returns(query: ListReturns, uow: UnitOfWork) -> tuple[list[ReturnRequest], int]:
+    if query.page < 1:
+        raise InvalidInput("page starts at 1", field="page")
+    if not 1 <= query.page_size <= MAX_PAGE_SIZE:
+        raise InvalidInput(f"page_size must be 1 to {MAX_PAGE_SIZE}", field="page_size")
+    async with uow:
+        return await uow.returns.with_status(
+            query.status, offset=(query.page - 1) * query.page_size, limit=query.page_size
+        )
+
+
 COMMAND_HANDLERS = {
     RequestReturn: request_return,
     ReceiveReturn: receive_return,
+    GetOrderReturns: get_order_returns,
+    ListReturns: list_returns,
 }

@@ -11,7 +11,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from commerce_core.inventory.model import MAX_QUANTITY
-from commerce_core.ordering.return_commands import ReceiveReturn, RequestReturn
+from commerce_core.ordering.return_commands import (
+    GetOrderReturns,
+    ListReturns,
+    ReceiveReturn,
+    RequestReturn,
+)
 from commerce_core.ordering.returns import ReturnRequest, ReturnStatus
 from entrypoints.http.routing import (
     ADMIN,
@@ -22,6 +27,7 @@ from entrypoints.http.routing import (
     caller,
     is_admin,
     json,
+    query,
 )
 from entrypoints.http.schema import spec
 
@@ -56,22 +62,50 @@ class ReturnOut:
     updated_at: datetime = spec()
 
 
+@frozen
+class ReturnListOut:
+    items: list[ReturnOut]
+
+
+@frozen
+class ReturnQuery:
+    status: str | None = spec(default=None, enum=tuple(s.value for s in ReturnStatus))
+    page: int = spec(default=1, minimum=1, maximum=10_000)
+    page_size: int = spec(default=20, minimum=1, maximum=100)
+
+
+@frozen
+class ReturnPageOut:
+    items: list[ReturnOut]
+    total: int
+    page: int
+    page_size: int
+
+
 def present(r: ReturnRequest) -> ReturnOut:
     return ReturnOut(
-        r.id, r.order_id, r.status.value,
+        r.id,
+        r.order_id,
+        r.status.value,
         [ReturnItemOut(item.product_id, item.quantity) for item in r.items],
-        r.refund_amount.amount, r.refund_amount.currency, r.refunded, r.requested_at,
+        r.refund_amount.amount,
+        r.refund_amount.currency,
+        r.refunded,
+        r.requested_at,
         r.updated_at,
     )
 
 
 async def request_return(request: Request) -> Response:
     data = await body(request, ReturnRequestBody)
-    return_request = await bus(request).handle(RequestReturn(
-        order_id=request.path_params["order_id"], requested_by=caller(request).user_id,
-        items=tuple((item.product_id, item.quantity) for item in data.items),
-        as_admin=is_admin(request),
-    ))
+    return_request = await bus(request).handle(
+        RequestReturn(
+            order_id=request.path_params["order_id"],
+            requested_by=caller(request).user_id,
+            items=tuple((item.product_id, item.quantity) for item in data.items),
+            as_admin=is_admin(request),
+        )
+    )
     return json(present(return_request), 201)
 
 
@@ -80,15 +114,68 @@ async def receive_return(request: Request) -> Response:
     return json(present(return_request))
 
 
+async def order_returns(request: Request) -> Response:
+    returns = await bus(request).handle(
+        GetOrderReturns(
+            order_id=request.path_params["order_id"],
+            requested_by=caller(request).user_id,
+            as_admin=is_admin(request),
+        )
+    )
+    return json(ReturnListOut([present(r) for r in returns]))
+
+
+async def list_returns(request: Request) -> Response:
+    q = query(request, ReturnQuery)
+    status = None if q.status is None else ReturnStatus(q.status)
+    returns, total = await bus(request).handle(
+        ListReturns(status=status, page=q.page, page_size=q.page_size)
+    )
+    return json(ReturnPageOut([present(r) for r in returns], total, q.page, q.page_size))
+
+
 OPERATIONS = [
-    Operation(method="POST", path="/orders/{order_id}/returns", endpoint=request_return,
-              tag="orders", roles=CUSTOMER,
-              summary="Ask to return items of a delivered order (409 if not delivered or more "
-                      "than ordered and not yet returned)",
-              body=ReturnRequestBody, responses={201: ReturnOut}, errors=(404, 409)),
-    Operation(method="POST", path="/admin/returns/{return_id}/receive", endpoint=receive_return,
-              tag="orders", roles=ADMIN,
-              summary="Receive a return: stock comes back, the items' price is refunded "
-                      "(409 the second time)",
-              responses={200: ReturnOut}, errors=(404, 409)),
+    Operation(
+        method="POST",
+        path="/orders/{order_id}/returns",
+        endpoint=request_return,
+        tag="orders",
+        roles=CUSTOMER,
+        summary="Ask to return items of a delivered order (409 if not delivered or more "
+        "than ordered and not yet returned)",
+        body=ReturnRequestBody,
+        responses={201: ReturnOut},
+        errors=(404, 409),
+    ),
+    Operation(
+        method="GET",
+        path="/orders/{order_id}/returns",
+        endpoint=order_returns,
+        tag="orders",
+        roles=CUSTOMER,
+        summary="The returns of one of your orders (of any order for an admin), oldest first",
+        responses={200: ReturnListOut},
+        errors=(404,),
+    ),
+    Operation(
+        method="GET",
+        path="/admin/returns",
+        endpoint=list_returns,
+        tag="admin",
+        roles=ADMIN,
+        summary="Returns in a status (all without one), oldest request first",
+        query=ReturnQuery,
+        responses={200: ReturnPageOut},
+    ),
+    Operation(
+        method="POST",
+        path="/admin/returns/{return_id}/receive",
+        endpoint=receive_return,
+        tag="orders",
+        roles=ADMIN,
+        summary="Receive a return: stock comes back, the items' price is refunded "
+        "(409 the second time)",
+        responses={200: ReturnOut},
+        errors=(404, 409),
+    ),
 ]
