@@ -94,6 +94,13 @@ def _paid_and_confirmed(order_id: str, when: datetime, total: str) -> list[Event
     ]
 
 
+def simple_order(order_id: str, when: datetime, product_id: str, price: str) -> list[Event]:
+    """One unit, created, paid and confirmed at ``when``."""
+    return _order(order_id, when, [(product_id, 1, price)]) + _paid_and_confirmed(
+        order_id, when, price
+    )
+
+
 def _stock(product_id: str, when: datetime, on_hand: int, reserved: int, version: int) -> Event:
     return StockUpdated(
         occurred_at=when,

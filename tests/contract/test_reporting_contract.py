@@ -4,7 +4,7 @@ however often a message comes again; the journal keeps each event once, in arriv
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -159,3 +159,43 @@ async def test_a_rebuild_from_the_journal_gives_the_same_figures(reporting: Repo
     assert seen[-1] == (len(events), len(events))
     assert [done for done, _ in seen] == sorted(done for done, _ in seen)
     await _assert_scenario_figures(reporting.store)
+
+
+async def test_periods_of_whole_months_and_loose_days_sum_alike(reporting: Reporting) -> None:
+    """A store may keep longer buckets (months) beside the days: any period still sums its days."""
+    days = [
+        date(2026, 2, 27),
+        date(2026, 3, 1),
+        date(2026, 3, 15),
+        date(2026, 3, 31),
+        date(2026, 4, 2),
+    ]
+    events = scenario.history()[:5]  # the products
+    for number, day in enumerate(days):
+        order_id = f"o-m{number}"
+        when = datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
+        events += scenario.simple_order(order_id, when, scenario.WIDGET, "10.00")
+    await reporting.store.ingest(events)
+    for (first, last), expected in {
+        (date(2026, 2, 27), date(2026, 4, 2)): 5,
+        (date(2026, 3, 1), date(2026, 3, 31)): 3,
+        (date(2026, 2, 28), date(2026, 3, 31)): 3,
+        (date(2026, 3, 2), date(2026, 4, 30)): 3,
+        (date(2026, 1, 1), date(2026, 12, 31)): 5,
+        (date(2026, 3, 2), date(2026, 3, 14)): 0,
+    }.items():
+        report = await reporting.store.sales(first, last, SalesGrouping.PRODUCT)
+        found = [(r.key, r.orders, r.units, r.revenue) for r in report.rows]
+        wanted = (
+            [
+                (
+                    scenario.WIDGET,
+                    expected,
+                    expected,
+                    Decimal(10 * expected).quantize(Decimal("0.01")),
+                )
+            ]
+            if expected
+            else []
+        )
+        assert found == wanted, (first, last)

@@ -11,7 +11,7 @@ read, then written), SQLite with its single writer.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -62,6 +62,7 @@ _KEY_COLUMN = {
 _FIGURE_TABLES = (
     t.reporting_sales_by_day,
     t.reporting_sales_by_product,
+    t.reporting_sales_by_product_month,
     t.reporting_sales_by_category,
 )
 _READ_MODEL_TABLES = (
@@ -213,12 +214,18 @@ class SqlReportingStore:
         }[group_by]
         key = table.c[_KEY_COLUMN[group_by]]
         async with self._db.transaction() as conn:
-            rows = await conn.execute(_summed(table, [key, table.c.currency], date_from, date_to))
+            if group_by is SalesGrouping.PRODUCT:
+                rows = await _product_sums(conn, date_from, date_to)
+            else:
+                query = _summed(table, [key, table.c.currency], table.c.day, date_from, date_to)
+                rows = list(await conn.execute(query))
             buckets = [(_key_text(row[0]), row.currency, _figures_from(row)) for row in rows]
             day = t.reporting_sales_by_day
             totals = [
                 (row.currency, _figures_from(row))
-                for row in await conn.execute(_summed(day, [day.c.currency], date_from, date_to))
+                for row in await conn.execute(
+                    _summed(day, [day.c.currency], day.c.day, date_from, date_to)
+                )
             ]
             labels: dict[str, str] = {}
             if group_by is SalesGrouping.PRODUCT:
@@ -327,6 +334,25 @@ class SqlReportingStore:
                 for (day, pid, category, currency), figures in changes.sales_by_product.items()
             ],
         )
+        months: dict[tuple[date, str, str, str], Figures] = {}
+        for (day, pid, category, currency), figures in changes.sales_by_product.items():
+            key = (month_of(day), pid, category, currency)
+            months[key] = months[key] + figures if key in months else figures
+        await _add_figures(
+            conn,
+            t.reporting_sales_by_product_month,
+            ["month", "product_id", "category", "currency"],
+            [
+                {
+                    "month": month,
+                    "product_id": pid,
+                    "category": category,
+                    "currency": currency,
+                    **_figures_row(figures),
+                }
+                for (month, pid, category, currency), figures in months.items()
+            ],
+        )
         await _add_figures(
             conn,
             t.reporting_sales_by_category,
@@ -355,7 +381,7 @@ def _key_text(value: object) -> str:
     return value.isoformat() if isinstance(value, date) else str(value)
 
 
-def _summed(table: sa.Table, keys: list[Any], date_from: date, date_to: date) -> Any:
+def _summed(table: sa.Table, keys: list[Any], period: Any, date_from: date, date_to: date) -> Any:
     return (
         sa.select(
             *keys,
@@ -363,9 +389,45 @@ def _summed(table: sa.Table, keys: list[Any], date_from: date, date_to: date) ->
             sa.func.sum(table.c.units).label("units"),
             sa.func.sum(table.c.revenue_milli).label("revenue_milli"),
         )
-        .where(table.c.day >= date_from, table.c.day <= date_to)
+        .where(period >= date_from, period <= date_to)
         .group_by(*keys)
     )
+
+
+def month_of(day: date) -> date:
+    return day.replace(day=1)
+
+
+def _next_month(month: date) -> date:
+    return month_of(month + timedelta(days=32))
+
+
+def whole_months(date_from: date, date_to: date) -> tuple[date, date] | None:
+    """The first days of the first and the last month that lie wholly inside the period."""
+    first = date_from if date_from.day == 1 else _next_month(month_of(date_from))
+    after = month_of(date_to + timedelta(days=1))  # the month after the last whole one
+    last = month_of(after - timedelta(days=1))
+    return (first, last) if first <= last else None
+
+
+async def _product_sums(conn: AsyncConnection, date_from: date, date_to: date) -> list[Any]:
+    """Sums by product over the period: its whole months from the monthly rows, the days at its
+    ends from the daily ones (the report merges a product's pieces)."""
+    daily, monthly = t.reporting_sales_by_product, t.reporting_sales_by_product_month
+    keys = [daily.c.product_id, daily.c.currency]
+    months = whole_months(date_from, date_to)
+    if months is None:
+        return list(await conn.execute(_summed(daily, keys, daily.c.day, date_from, date_to)))
+    first, last = months
+    month_keys = [monthly.c.product_id, monthly.c.currency]
+    rows = list(await conn.execute(_summed(monthly, month_keys, monthly.c.month, first, last)))
+    if date_from < first:
+        head = _summed(daily, keys, daily.c.day, date_from, first - timedelta(days=1))
+        rows += list(await conn.execute(head))
+    after_last = _next_month(last)
+    if after_last <= date_to:
+        rows += list(await conn.execute(_summed(daily, keys, daily.c.day, after_last, date_to)))
+    return rows
 
 
 async def _replace(

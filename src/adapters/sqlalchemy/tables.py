@@ -346,6 +346,21 @@ reporting_sales_by_product = sa.Table(
     sqlite_with_rowid=False,
 )
 
+# The same figures summed per month (``month`` is the month's first day): a long period reads its
+# whole months here and only the days at its ends from the daily rows.
+reporting_sales_by_product_month = sa.Table(
+    "reporting_sales_by_product_month",
+    metadata,
+    sa.Column("month", sa.Date, primary_key=True),
+    sa.Column("product_id", sa.String, primary_key=True),
+    sa.Column("category", sa.String, primary_key=True),
+    sa.Column("currency", sa.String, primary_key=True),
+    sa.Column("orders", sa.BigInteger, nullable=False),
+    sa.Column("units", sa.BigInteger, nullable=False),
+    sa.Column("revenue_milli", sa.BigInteger, nullable=False),
+    sqlite_with_rowid=False,
+)
+
 reporting_sales_by_category = sa.Table(
     "reporting_sales_by_category",
     metadata,
