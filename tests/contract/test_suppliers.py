@@ -10,8 +10,17 @@ import pytest
 from commerce_core.catalog.commands import CreateProduct
 from commerce_core.inventory.commands import GetStock, ListMovements
 from commerce_core.inventory.model import MovementReason
-from commerce_core.inventory.supplier_commands import CreateSupplier, ReceiveSupplierShipment
-from commerce_core.inventory.suppliers import InvalidApiKey, InvalidReceipt, hash_api_key
+from commerce_core.inventory.supplier_commands import (
+    CreateSupplier,
+    ReceiveDelivery,
+    ReceiveSupplierShipment,
+)
+from commerce_core.inventory.suppliers import (
+    STAFF_SUPPLIER_ID,
+    InvalidApiKey,
+    InvalidReceipt,
+    hash_api_key,
+)
 from commerce_core.shared.errors import ConcurrencyConflict
 from entrypoints.embedded import Shop
 
@@ -99,3 +108,50 @@ async def test_an_unknown_sku_or_key_changes_nothing(shop: Shop) -> None:
     await shop.handle(
         ReceiveSupplierShipment(api_key=api_key, reference="PO-1", lines=(("U-1", 3),)))
     assert (await shop.handle(GetStock(product))).on_hand == 4
+
+
+async def test_a_staff_delivery_is_booked_once_per_reference(shop: Shop) -> None:
+    first = await _product(shop, "T-1", stock=1)
+    second = await _product(shop, "T-2", stock=0)
+    command = ReceiveDelivery(reference="DN-5", lines=(("T-1", 3), ("T-2", 2), ("T-1", 1)))
+    outcomes = await asyncio.gather(*(shop.handle(command) for _ in range(4)))
+    assert sorted(o.replayed for o in outcomes) == [False, True, True, True]
+    assert len({o.receipt.id for o in outcomes}) == 1
+    assert outcomes[0].receipt.supplier_id == STAFF_SUPPLIER_ID
+    assert outcomes[0].receipt.booked_lines == command.lines
+    assert (await shop.handle(GetStock(first))).on_hand == 5
+    assert (await shop.handle(GetStock(second))).on_hand == 2
+    moves = await shop.handle(ListMovements(first))
+    assert [(m.delta_on_hand, m.reason, m.reference) for m in moves[1:]] == [
+        (3, MovementReason.SUPPLIER, "DN-5"),
+        (1, MovementReason.SUPPLIER, "DN-5"),
+    ]
+
+
+async def test_a_staff_delivery_with_unknown_skus_books_nothing_and_names_each(
+    shop: Shop,
+) -> None:
+    product = await _product(shop, "U-1", stock=1)
+    command = ReceiveDelivery(reference="DN-6", lines=(("U-1", 3), ("NOPE", 1), ("GONE", 2)))
+    with pytest.raises(InvalidReceipt) as raised:
+        await shop.handle(command)
+    assert raised.value.field == "lines.1.sku"
+    assert raised.value.context["problems"] == (
+        (1, "no product has sku 'NOPE'"),
+        (2, "no product has sku 'GONE'"),
+    )
+    assert (await shop.handle(GetStock(product))).on_hand == 1
+    fixed = await shop.handle(ReceiveDelivery(reference="DN-6", lines=(("U-1", 3),)))
+    assert not fixed.replayed
+    assert (await shop.handle(GetStock(product))).on_hand == 4
+
+
+async def test_staff_and_supplier_references_do_not_meet(shop: Shop) -> None:
+    product = await _product(shop, "V-1", stock=0)
+    _, api_key = await shop.handle(CreateSupplier("Acme"))
+    await shop.handle(
+        ReceiveSupplierShipment(api_key=api_key, reference="PO-1", lines=(("V-1", 2),))
+    )
+    staff = await shop.handle(ReceiveDelivery(reference="PO-1", lines=(("V-1", 5),)))
+    assert not staff.replayed
+    assert (await shop.handle(GetStock(product))).on_hand == 7

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from click.testing import Result
 from typer.testing import CliRunner
 
 from entrypoints.cli import app
@@ -19,45 +20,121 @@ def env(tmp_path: Path) -> dict[str, str]:
 def runner(tmp_path: Path, env: dict[str, str]) -> CliRunner:
     runner = CliRunner()
     products = tmp_path / "products.csv"
-    products.write_text("sku,name,description,category,price,currency,stock\n"
-                        "A1,Apple,,fruit,1.00,EUR,10\nB2,Bread,,food,2.00,EUR,1\n")
+    products.write_text(
+        "sku,name,description,category,price,currency,stock\n"
+        "A1,Apple,,fruit,1.00,EUR,10\nB2,Bread,,food,2.00,EUR,1\n"
+    )
     result = runner.invoke(app, ["products", "import", str(products)], env=env)
     assert result.exit_code == 0, result.output
     return runner
 
 
-def test_receive_books_good_lines_and_reports_bad_ones(
+def _receive(runner: CliRunner, env: dict[str, str], file: Path, reference: str) -> Result:
+    return runner.invoke(
+        app, ["inventory", "receive", str(file), "--supplier-reference", reference], env=env
+    )
+
+
+def _on_hand(runner: CliRunner, env: dict[str, str], sku: str) -> int:
+    # The CLI has no stock query: read the figure off a +1/-1 pair of adjustments.
+    result = runner.invoke(app, ["inventory", "adjust", sku, "1", "--reason", "admin"], env=env)
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(app, ["inventory", "adjust", sku, "-1", "--reason", "admin"], env=env)
+    assert result.exit_code == 0, result.output
+    return int(result.stdout.split("on hand ")[1].split(",")[0])
+
+
+def test_a_delivery_with_bad_lines_books_none_and_reports_each(
     runner: CliRunner, env: dict[str, str], tmp_path: Path
 ) -> None:
     delivery = tmp_path / "delivery.csv"
     delivery.write_text("sku,quantity\nA1,5\nNOPE,1\nB2,0\nB2,x\nB2,4\n")
-    result = runner.invoke(app, ["inventory", "receive", str(delivery),
-                                 "--supplier-reference", "PO-9"], env=env)
+    result = _receive(runner, env, delivery, "PO-9")
     assert result.exit_code == 1
     lines = result.stderr.strip().splitlines()
-    assert [line.split(":")[0] for line in lines[:3]] == ["line 3", "line 4", "line 5"]
-    assert "received 2 of 5 lines" in lines[-1]
-    result = runner.invoke(app, ["inventory", "adjust", "A1", "-3", "--reason", "damage"],
-                           env=env)
+    assert [line.split(":")[0] for line in lines[:2]] == ["line 4", "line 5"]
+    assert "nothing received: 2 of 5 lines rejected" in lines[-1]
+    assert (_on_hand(runner, env, "A1"), _on_hand(runner, env, "B2")) == (10, 1)
+
+    delivery.write_text("sku,quantity\nA1,5\nNOPE,1\nB2,4\nGHOST,2\n")  # unknown skus
+    result = _receive(runner, env, delivery, "PO-9")
+    assert result.exit_code == 1
+    lines = result.stderr.strip().splitlines()
+    assert lines[:2] == ["line 3: no product has sku 'NOPE'", "line 5: no product has sku 'GHOST'"]
+    assert (_on_hand(runner, env, "A1"), _on_hand(runner, env, "B2")) == (10, 1)
+
+    delivery.write_text("sku,quantity\nA1,5\nB2,4\n")  # fixed: the same reference books it
+    result = _receive(runner, env, delivery, "PO-9")
     assert result.exit_code == 0, result.output
-    assert "on hand 12" in result.stdout  # 10 + 5 received - 3 damaged
-    result = runner.invoke(app, ["inventory", "adjust", "B2", "1", "--reason", "return",
-                                 "--reference", "RMA-1"], env=env)
-    assert "on hand 6" in result.stdout  # 1 + 4 received + 1 returned
+    assert "received 2 lines" in result.stdout
+    assert (_on_hand(runner, env, "A1"), _on_hand(runner, env, "B2")) == (15, 5)
+
+
+def test_receiving_the_same_file_twice_changes_stock_once(
+    runner: CliRunner, env: dict[str, str], tmp_path: Path
+) -> None:
+    delivery = tmp_path / "delivery.csv"
+    delivery.write_text("sku,quantity\nA1,5\nB2,4\nA1,1\n")
+    first = _receive(runner, env, delivery, "PO-10")
+    assert first.exit_code == 0, first.output
+    assert "received 3 lines (reference PO-10)" in first.stdout
+    again = _receive(runner, env, delivery, "PO-10")
+    assert again.exit_code == 0, again.output
+    assert "PO-10 was received already" in again.stdout
+    assert "nothing changed" in again.stdout
+    assert (_on_hand(runner, env, "A1"), _on_hand(runner, env, "B2")) == (16, 5)
+
+    other = tmp_path / "other.csv"
+    other.write_text("sku,quantity\nA1,7\n")
+    reused = _receive(runner, env, other, "PO-10")  # another delivery under a used reference
+    assert reused.exit_code == 1
+    assert "received already" in reused.stderr
+    assert "with other lines; nothing changed" in reused.stderr
+    assert _on_hand(runner, env, "A1") == 16
+
+    second = runner.invoke(
+        app, ["inventory", "receive", str(other), "--reference", "PO-11"], env=env
+    )
+    assert second.exit_code == 0, second.output
+    assert _on_hand(runner, env, "A1") == 23
+
+
+@pytest.mark.parametrize(
+    ("content", "reference", "message"),
+    [
+        ("sku,quantity\n", "PO-1", "no lines under the header"),
+        ("sku\nA1\n", "PO-1", "the header lacks quantity"),
+        ("sku,quantity\nA1,1\n", "   ", "--supplier-reference must have 1 to 200 characters"),
+        ("sku,quantity\nA1,1\n", "R" * 201, "--supplier-reference must have 1 to 200"),
+        ("sku,quantity\n" + "A1,1\n" * 501, "PO-1", "a receipt has 1 to 500 lines"),
+    ],
+)
+def test_receive_input_errors_are_one_line(
+    runner: CliRunner,
+    env: dict[str, str],
+    tmp_path: Path,
+    content: str,
+    reference: str,
+    message: str,
+) -> None:
+    delivery = tmp_path / "delivery.csv"
+    delivery.write_text(content)
+    result = _receive(runner, env, delivery, reference)
+    assert result.exit_code == 1
+    assert message in result.stderr
+    assert "Traceback" not in result.output
+    assert _on_hand(runner, env, "A1") == 10
 
 
 def test_adjust_errors_are_one_line(runner: CliRunner, env: dict[str, str]) -> None:
-    result = runner.invoke(app, ["inventory", "adjust", "NOPE", "1", "--reason", "admin"],
-                           env=env)
+    result = runner.invoke(app, ["inventory", "adjust", "NOPE", "1", "--reason", "admin"], env=env)
     assert result.exit_code == 1
     assert "no product has sku 'NOPE'" in result.stderr
-    result = runner.invoke(app, ["inventory", "adjust", "B2", "-5", "--reason", "damage"],
-                           env=env)
+    result = runner.invoke(app, ["inventory", "adjust", "B2", "-5", "--reason", "damage"], env=env)
     assert result.exit_code == 1
     assert result.stderr.strip().count("\n") == 0
     assert "Traceback" not in result.output
-    result = runner.invoke(app, ["inventory", "adjust", "B2", "1", "--reason", "theft"],
-                           env=env)
+    result = runner.invoke(app, ["inventory", "adjust", "B2", "1", "--reason", "theft"], env=env)
     assert result.exit_code == 1
     assert "reason must be one of" in result.stderr
 

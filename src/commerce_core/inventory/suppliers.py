@@ -20,6 +20,9 @@ from commerce_core.shared.errors import InvalidInput, Unauthorized
 MAX_RECEIPT_LINES = 500
 MAX_LINE_QUANTITY = 1_000_000
 MAX_REFERENCE_LENGTH = 200
+# The receipts the shop's own staff book (``commerce inventory receive``) are keyed under this
+# supplier id; a real supplier's id is a generated hex id, so the two never meet.
+STAFF_SUPPLIER_ID = "staff"
 
 
 class InvalidApiKey(Unauthorized):
@@ -95,3 +98,14 @@ class SupplierReceipt(Aggregate):
     @property
     def key(self) -> tuple[str, str]:
         return self.supplier_id, self.reference
+
+    @property
+    def booked_lines(self) -> tuple[tuple[str, int], ...]:
+        """The (sku, quantity) lines as they were sent."""
+        return tuple((line.sku, line.quantity) for line in self.lines)
+
+
+@frozen
+class DeliveryReceived:
+    receipt: SupplierReceipt
+    replayed: bool  # True: this reference was booked before and nothing changed now
