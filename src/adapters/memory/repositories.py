@@ -57,12 +57,14 @@ class Tracked:
         self.loaded_version: int | None = None if is_new else aggregate.version
         self.snapshot = snapshot
 
-    def is_dirty(self) -> bool:
+    def changed_state(self) -> dict[str, Any] | None:
+        """The aggregate's public state if it differs from the one it was loaded with."""
         current = self.aggregate.__dict__
         if current == self.snapshot:
             # No transient attribute and nothing changed: the common case, without a copy.
-            return False
-        return public_state(self.aggregate) != self.snapshot
+            return None
+        state = public_state(self.aggregate)
+        return None if state == self.snapshot else state
 
     def committed(self, state: dict[str, Any]) -> None:
         self.is_new = False
@@ -91,7 +93,7 @@ class _Repository(Generic[T]):
 
     def __init__(self, store: MemoryStore, tracking: Tracking) -> None:
         self._store = store
-        self._rows: dict[str, Any] = store.table(self.table)
+        self._rows: dict[str, Any] = getattr(store, self.table)  # store.table, one call less
         self._tracking = tracking
         self._seen: dict[str, T] = {}
 
