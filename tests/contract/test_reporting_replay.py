@@ -7,6 +7,9 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
+
+from dependency_injector import providers
 
 from adapters.system import ManualClock
 from commerce_core.cart.commands import AddToCart
@@ -26,8 +29,10 @@ from commerce_core.ordering.model import Order, OrderStatus
 from commerce_core.ordering.return_commands import ReceiveReturn, RequestReturn
 from commerce_core.reporting.model import SalesGrouping
 from commerce_core.reporting.replay import rebuild
-from entrypoints.embedded import Shop
+from entrypoints.container import Container
+from entrypoints.embedded import Shop, open_shop
 from entrypoints.settings import Settings
+from entrypoints.workers import relay_once
 
 PASSWORD = "correct horse battery"
 
@@ -167,3 +172,69 @@ async def test_a_rebuild_from_the_journal_gives_exactly_the_live_reports(
     replayed = await rebuild(journal, shop.container.reporting_store(), batch_size=16)
     assert replayed == await journal.count()
     assert await _every_report(shop, first, last) == live
+
+
+class FailingIngests:
+    """The container's store, refusing its next ``failures`` batches (a database gone away)."""
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+        self.failures = 0
+
+    async def ingest(self, events: Any) -> int:
+        if self.failures:
+            self.failures -= 1
+            raise ConnectionError("the reporting database went away")
+        return int(await self.store.ingest(events))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.store, name)
+
+
+async def test_events_reporting_could_not_store_stay_in_the_outbox_until_it_can(
+    container: Container,
+) -> None:
+    store = FailingIngests(container.reporting_store())
+    container.reporting_store.override(providers.Object(store))
+    async with open_shop(container=container) as shop:
+        await _fail_then_recover(shop, store)
+
+
+async def _fail_then_recover(shop: Shop, store: FailingIngests) -> None:
+    widget = await shop.handle(
+        CreateProduct(
+            sku="W-1",
+            name="Widget",
+            description="",
+            category="tools",
+            price=Decimal("12.50"),
+            currency="EUR",
+            stock=30,
+        )
+    )
+    ana = (await shop.handle(RegisterUser("ana@example.com", PASSWORD, "Ana"))).id
+    outbox = shop.container.outbox()
+    store.failures = 100  # every flush of the saga fails
+    order = await _order(shop, ana, [(widget.id, 2)], "tok_visa")
+    assert order.status is OrderStatus.CONFIRMED  # reporting never blocks a saga
+    assert await outbox.backlog() > 0
+    day = order.created_at.date()
+    report = await store.sales(day, day, SalesGrouping.PRODUCT)
+    assert report.rows == ()
+
+    store.failures = 0  # back: the relay delivers the events again, to every consumer
+    while await relay_once(outbox, shop.bus, min_age_s=0):
+        pass
+    await shop.container.reporting_consumer().flush()
+    assert await outbox.backlog() == 0
+    report = await store.sales(day, day, SalesGrouping.PRODUCT)
+    assert [(r.key, r.orders, r.units, r.revenue) for r in report.rows] == [
+        (widget.id, 1, 2, Decimal("25.00"))
+    ]
+    funnel = await store.funnel(day, day)
+    assert (funnel.carts, funnel.orders_created, funnel.orders_confirmed) == (1, 1, 1)
+    stock = await shop.handle(GetStock(widget.id))
+    assert (stock.on_hand, stock.reserved) == (28, 0)  # the redelivery changed nothing else
+    journal = shop.container.event_journal()
+    message_ids = [event.message_id for _, event in await journal.read(after=0, limit=1000)]
+    assert len(message_ids) == len(set(message_ids)) == await journal.count()
