@@ -1,17 +1,23 @@
 """PostgreSQL full-text search.
 
-``search_documents.document`` is a weighted tsvector (name A, sku and category B, description C)
-under a GIN index, built with the ``commerce_search`` configuration: 'simple' with unaccent when
-the extension exists. Text is also folded in Python before it reaches the database, so the
-results are the same where unaccent is missing. A query is parsed into plain words in Python and
-sent as ``'word':* & ...`` (prefix matching), never as tsquery syntax from the shopper. When
-nothing matches, words absent from the vocabulary (``search_terms``, under a pg_trgm index) are
-widened to the known words one edit away: a one-letter typo still finds the product.
+``search_documents.document`` is a tsvector of the name, sku, category and description (stripped:
+no positions or weights, which no query reads) under a GIN index, built with the
+``commerce_search`` configuration: 'simple' with unaccent when the extension exists. Text is also
+folded in Python before it reaches the database, so the results are the same where unaccent is
+missing. A query is parsed into plain words in Python and sent as ``'word':* & ...`` (prefix
+matching), never as tsquery syntax from the shopper; a prefix that only a few known words start
+with is sent as those words, which GIN finds without a partial-match scan. Relevance is the
+port's: the number of words found in the name (``name_words``, the name's folded words between
+spaces, so a word start is ``strpos(name_words, ' ' || word)``), then newest first. When
+nothing matches, words absent from the vocabulary (``search_terms``: the folded words and the
+tsvectors' lexemes, under a pg_trgm index) are widened to the known words one edit away: a
+one-letter typo still finds the product.
 The schema lives in :func:`schema_statements`, which the migration and the tests both run.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
@@ -31,6 +37,31 @@ from commerce_core.catalog.search import (
 
 CONFIG = "commerce_search"
 TYPO_CANDIDATES = 8
+# A prefix that at most this many known words start with is sent as those words.
+MAX_PREFIX_EXPANSION = 8
+_PLAIN_WORD = re.compile(r"[a-z0-9]+")  # normalized to itself by the parser and unaccent
+
+
+def documents_table(name: str = "search_documents") -> str:
+    """What a text query reads of a match comes first in the row (the facts, then the name's
+    words), so reading it never steps over the description and the tsvector."""
+    return f"""CREATE TABLE IF NOT EXISTS {name} (
+        created_at timestamptz NOT NULL,
+        stock_version bigint NOT NULL DEFAULT 0,
+        in_stock boolean NOT NULL,
+        product_id text PRIMARY KEY,
+        category text NOT NULL,
+        category_key text NOT NULL,
+        name_words text NOT NULL DEFAULT '',
+        price numeric(18, 4) NOT NULL,
+        name_key text NOT NULL,
+        currency text NOT NULL,
+        sku text NOT NULL,
+        name text NOT NULL,
+        description text NOT NULL,
+        document tsvector NOT NULL
+    )"""
+
 
 _STATEMENTS = (
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",
@@ -48,21 +79,7 @@ _STATEMENTS = (
             END IF;
         END IF;
     END $$""",
-    """CREATE TABLE IF NOT EXISTS search_documents (
-        product_id text PRIMARY KEY,
-        sku text NOT NULL,
-        name text NOT NULL,
-        description text NOT NULL,
-        category text NOT NULL,
-        category_key text NOT NULL,
-        name_key text NOT NULL,
-        price numeric(18, 4) NOT NULL,
-        currency text NOT NULL,
-        in_stock boolean NOT NULL,
-        stock_version bigint NOT NULL DEFAULT 0,
-        created_at timestamptz NOT NULL,
-        document tsvector NOT NULL
-    )""",
+    documents_table(),
     # No pending list: a query never scans a backlog of unmerged entries (writes pay instead).
     "CREATE INDEX IF NOT EXISTS ix_search_documents_document ON search_documents"
     " USING gin (document) WITH (fastupdate = off)",
@@ -146,12 +163,13 @@ def _folded(value: str) -> str:
 
 _UPSERT = text(
     f"""INSERT INTO search_documents AS d (product_id, sku, name, description, category,
-        category_key, name_key, price, currency, in_stock, stock_version, created_at, document)
+        category_key, name_key, price, currency, in_stock, stock_version, created_at, document,
+        name_words)
     VALUES (:product_id, :sku, :name, :description, :category, :category_key, :name_key,
         :price, :currency, :in_stock, :stock_version, :created_at,
-        setweight(to_tsvector('{CONFIG}', :name_words), 'A')
-        || setweight(to_tsvector('{CONFIG}', :extra_words), 'B')
-        || setweight(to_tsvector('{CONFIG}', :description_words), 'C'))
+        strip(to_tsvector('{CONFIG}', :name_words || ' ' || :extra_words || ' '
+            || :description_words)),
+        ' ' || :name_words)
     ON CONFLICT (product_id) DO UPDATE SET sku = excluded.sku, name = excluded.name,
         description = excluded.description, category = excluded.category,
         category_key = excluded.category_key, name_key = excluded.name_key,
@@ -159,15 +177,35 @@ _UPSERT = text(
         in_stock = CASE WHEN excluded.stock_version >= d.stock_version
             THEN excluded.in_stock ELSE d.in_stock END,
         stock_version = greatest(excluded.stock_version, d.stock_version),
-        created_at = excluded.created_at, document = excluded.document"""
+        created_at = excluded.created_at, document = excluded.document,
+        name_words = excluded.name_words"""
 )
 
+# The lexemes too: where unaccent folds further than Python ("ø" to "o"), the index holds the
+# lexeme, and prefix expansion must know every word the index holds.
 _ADD_TERMS = text(
-    "INSERT INTO search_terms (word) SELECT DISTINCT unnest(:words) ON CONFLICT DO NOTHING"
-).bindparams(bindparam("words", type_=ARRAY(TEXT)))
+    """INSERT INTO search_terms (word)
+    SELECT DISTINCT word FROM (
+        SELECT unnest(:words) AS word
+        UNION ALL
+        SELECT unnest(tsvector_to_array(document)) FROM search_documents
+        WHERE product_id = ANY(:ids)
+    ) AS terms ON CONFLICT DO NOTHING"""
+).bindparams(bindparam("words", type_=ARRAY(TEXT)), bindparam("ids", type_=ARRAY(TEXT)))
+
+# The group of a plain word alone: the few known words it starts ('a' | 'ab'), which GIN finds
+# without a partial-match scan, else the group as given ('a':*). A range of the primary key
+# ("C" collation), in the query's own statement.
+_EXPANDED_GROUP = f"""(SELECT CASE
+        WHEN count(*) BETWEEN 1 AND {MAX_PREFIX_EXPANSION} AND bool_and(t.word ~ '^[a-z0-9]+$')
+        THEN '(' || string_agg('''' || t.word || '''', ' | ') || ')'
+        ELSE CAST(:group_{{n}} AS text) END
+    FROM (SELECT word FROM search_terms WHERE word >= :word_{{n}}
+        AND word < :word_{{n}} || chr(1114111) ORDER BY word
+        LIMIT {MAX_PREFIX_EXPANSION + 1}) AS t)"""
 
 _MATCH_ORDER = {
-    "relevance": "score DESC, created_at DESC, product_id",
+    "relevance": "named DESC, created_at DESC, product_id",
     "price": "price, name_key, product_id",
     "-price": "price DESC, name_key, product_id",
     "name": "name_key, product_id",
@@ -182,12 +220,28 @@ _ORDER = {
 
 
 def tsquery_text(alternatives: Sequence[Sequence[str]]) -> str:
-    """``('a':* | 'b') & ...`` from plain words (letters and digits only, so quoting is safe)."""
+    """``('a':* | 'b':*) & ...`` from plain words (letters and digits only, so quoting is safe)."""
+    return " & ".join(_group(words) for words in alternatives)
+
+
+def _group(words: Sequence[str]) -> str:
+    return "(" + " | ".join(f"'{w}':*" for w in words if "'" not in w and "\\" not in w) + ")"
+
+
+def tsquery_sql(
+    alternatives: Sequence[Sequence[str]], params: dict[str, Any], *, expand: bool
+) -> str:
+    """SQL for the text of the tsquery (its parameters go into ``params``): with ``expand``, a
+    plain word alone in its group goes as the few known words it starts."""
     groups = []
-    for words in alternatives:
-        terms = " | ".join(f"'{w}':*" for w in words if "'" not in w and "\\" not in w)
-        groups.append(f"({terms})")
-    return " & ".join(groups)
+    for n, words in enumerate(alternatives):
+        params[f"group_{n}"] = _group(words)
+        if expand and len(words) == 1 and _PLAIN_WORD.fullmatch(words[0]):
+            params[f"word_{n}"] = words[0]
+            groups.append(_EXPANDED_GROUP.format(n=n))
+        else:
+            groups.append(f"CAST(:group_{n} AS text)")
+    return " || ' & ' || ".join(groups)
 
 
 def one_edit_apart(a: str, b: str) -> bool:
@@ -201,8 +255,10 @@ def one_edit_apart(a: str, b: str) -> bool:
         if len(diffs) == 1:
             return True
         return (
-            len(diffs) == 2 and diffs[1] == diffs[0] + 1
-            and a[diffs[0]] == b[diffs[1]] and a[diffs[1]] == b[diffs[0]]
+            len(diffs) == 2
+            and diffs[1] == diffs[0] + 1
+            and a[diffs[0]] == b[diffs[1]]
+            and a[diffs[1]] == b[diffs[0]]
         )
     short, long_ = (a, b) if len(a) < len(b) else (b, a)
     return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
@@ -222,42 +278,52 @@ class PostgresFtsSearchIndex:
         terms: set[str] = set()
         for d in documents:
             extra = f"{d.sku} {d.category}"
-            rows.append({
-                "product_id": d.product_id,
-                "sku": clean(d.sku),
-                "name": clean(d.name),
-                "description": clean(d.description),
-                "category": clean(d.category),
-                "category_key": fold(clean(d.category)).strip(),
-                "name_key": fold(clean(d.name)),
-                "price": d.price,
-                "currency": d.currency,
-                "in_stock": d.in_stock,
-                "stock_version": d.stock_version,
-                "created_at": d.created_at,
-                "name_words": _folded(d.name),
-                "extra_words": _folded(extra),
-                "description_words": _folded(d.description),
-            })
+            rows.append(
+                {
+                    "product_id": d.product_id,
+                    "sku": clean(d.sku),
+                    "name": clean(d.name),
+                    "description": clean(d.description),
+                    "category": clean(d.category),
+                    "category_key": fold(clean(d.category)).strip(),
+                    "name_key": fold(clean(d.name)),
+                    "price": d.price,
+                    "currency": d.currency,
+                    "in_stock": d.in_stock,
+                    "stock_version": d.stock_version,
+                    "created_at": d.created_at,
+                    "name_words": _folded(d.name),
+                    "extra_words": _folded(extra),
+                    "description_words": _folded(d.description),
+                }
+            )
             terms.update(words_of(f"{d.name} {d.description} {extra}"))
         if not rows:
             return
         async with self._engine.begin() as conn:
             await conn.execute(_UPSERT, rows)
-            await conn.execute(_ADD_TERMS, {"words": sorted(terms)})
+            await conn.execute(
+                _ADD_TERMS, {"words": sorted(terms), "ids": [r["product_id"] for r in rows]}
+            )
 
     async def set_in_stock(self, product_id: str, in_stock: bool, stock_version: int) -> bool:
         async with self._engine.begin() as conn:
-            held = (await conn.execute(
-                text("SELECT in_stock FROM search_documents"
-                     " WHERE product_id = :p AND stock_version < :v FOR UPDATE"),
-                {"p": product_id, "v": stock_version},
-            )).first()
+            held = (
+                await conn.execute(
+                    text(
+                        "SELECT in_stock FROM search_documents"
+                        " WHERE product_id = :p AND stock_version < :v FOR UPDATE"
+                    ),
+                    {"p": product_id, "v": stock_version},
+                )
+            ).first()
             if held is None:
                 return False  # unknown, or it holds a figure as new or newer
             await conn.execute(
-                text("UPDATE search_documents SET in_stock = :s, stock_version = :v"
-                     " WHERE product_id = :p"),
+                text(
+                    "UPDATE search_documents SET in_stock = :s, stock_version = :v"
+                    " WHERE product_id = :p"
+                ),
                 {"p": product_id, "s": in_stock, "v": stock_version},
             )
         return bool(held.in_stock) != in_stock
@@ -277,16 +343,14 @@ class PostgresFtsSearchIndex:
 
     async def _query_on(self, conn: AsyncConnection, query: SearchQuery) -> SearchResult:
         words = query.words
-        result = await self._run(conn, query, [[w] for w in words])
+        result = await self._run(conn, query, [[w] for w in words], expand=True)
         if result.total == 0 and words:
             widened = await self._widen(conn, words)
             if widened is not None:
                 result = await self._run(conn, query, widened)
         return result
 
-    async def _widen(
-        self, conn: AsyncConnection, words: Sequence[str]
-    ) -> list[list[str]] | None:
+    async def _widen(self, conn: AsyncConnection, words: Sequence[str]) -> list[list[str]] | None:
         """Each word that no indexed word starts with, with the known words one typo away."""
         alternatives: list[list[str]] = []
         changed = False
@@ -301,14 +365,12 @@ class PostgresFtsSearchIndex:
             # A low threshold: a short word loses most of its trigrams to one typo.
             await conn.execute(text("SELECT set_limit(0.2)"))
             candidates = await conn.scalars(
-                text(
-                    "SELECT word FROM search_terms WHERE word % :w"
-                    " ORDER BY word <-> :w LIMIT :n"
-                ),
+                text("SELECT word FROM search_terms WHERE word % :w ORDER BY word <-> :w LIMIT :n"),
                 {"w": word, "n": TYPO_CANDIDATES * 4},
             )
             close = [
-                c for c in candidates
+                c
+                for c in candidates
                 if one_edit_apart(word, c) or one_edit_apart(word, c[: len(word)])
             ][:TYPO_CANDIDATES]
             if not close:
@@ -318,7 +380,12 @@ class PostgresFtsSearchIndex:
         return alternatives if changed else None
 
     async def _run(
-        self, conn: AsyncConnection, query: SearchQuery, alternatives: Sequence[Sequence[str]]
+        self,
+        conn: AsyncConnection,
+        query: SearchQuery,
+        alternatives: Sequence[Sequence[str]],
+        *,
+        expand: bool = False,
     ) -> SearchResult:
         params: dict[str, Any] = {"limit": query.limit, "offset": query.offset}
         conditions: list[str] = []
@@ -335,8 +402,16 @@ class PostgresFtsSearchIndex:
         if category is not None:
             params["category"] = category
         if alternatives:
-            params["tsquery"] = tsquery_text(alternatives)
-            return await self._search(conn, query, conditions, params, category)
+            tsquery = tsquery_sql(alternatives, params, expand=expand)
+            named = []
+            for n, words in enumerate(alternatives):
+                starts = []
+                for m, word in enumerate(words):
+                    params[f"start_{n}_{m}"] = " " + word
+                    starts.append(f"strpos(d.name_words, :start_{n}_{m}) > 0")
+                named.append(f"({' OR '.join(starts)})::int")
+            score = " + ".join(named) if query.sort == "relevance" else "0"
+            return await self._search(conn, query, conditions, params, category, tsquery, score)
         return await self._browse(conn, query, conditions, params, category)
 
     async def _search(
@@ -346,32 +421,36 @@ class PostgresFtsSearchIndex:
         conditions: list[str],
         params: dict[str, Any],
         category: str | None,
+        tsquery: str,
+        named: str,
     ) -> SearchResult:
-        """One pass over the matches: their category counts and the page, from one scan."""
+        """One pass over the matches: their category counts and the page, from one scan.
+        ``named`` counts the words found in the name (relevance), or is 0."""
         where = " AND ".join(["d.document @@ q.query", *conditions])
-        score = "ts_rank(d.document, q.query)" if query.sort == "relevance" else "0"
         in_category = "WHERE category_key = :category" if category is not None else ""
+        # Only the sorts by price and name read past name_words in the row.
+        sort_keys = (
+            "d.price, d.name_key"
+            if query.sort in ("price", "-price", "name")
+            else "0 AS price, 0 AS name_key"
+        )
         statement = f"""
             WITH m AS MATERIALIZED (
-                SELECT d.product_id, d.category_key, d.category, d.price, d.name_key,
-                    d.created_at, {score} AS score
-                FROM search_documents d, to_tsquery('{CONFIG}', :tsquery) AS q(query)
+                SELECT d.product_id, d.category_key, d.category, {sort_keys},
+                    d.created_at, {named} AS named
+                FROM search_documents d, to_tsquery('{CONFIG}', {tsquery}) AS q(query)
                 WHERE {where}
             ),
-            facets AS (
-                SELECT category_key, category, count(*) AS n FROM m
-                GROUP BY category_key, category
-            ),
+            facets AS (SELECT category, count(*) AS n FROM m GROUP BY category),
             page AS (
                 SELECT product_id, row_number() OVER () AS position FROM (
                     SELECT product_id FROM m {in_category}
                     ORDER BY {_MATCH_ORDER[query.sort]} LIMIT :limit OFFSET :offset
                 ) AS ordered
             )
-            SELECT NULL AS product_id, 0::bigint AS position, category_key, category, n
-            FROM facets
+            SELECT NULL AS product_id, 0::bigint AS position, category, n FROM facets
             UNION ALL
-            SELECT product_id, position, NULL, NULL, NULL FROM page
+            SELECT product_id, position, NULL, NULL FROM page
             ORDER BY position"""
         return _result(await conn.execute(text(statement), params), category)
 
@@ -423,6 +502,6 @@ def _result(rows: Any, category: str | None) -> SearchResult:
             ids.append(row.product_id)
             continue
         facets[row.category] = facets.get(row.category, 0) + int(row.n)
-        if category is None or row.category_key == category:
+        if category is None or fold(row.category).strip() == category:
             total += int(row.n)
     return SearchResult(ids=tuple(ids), total=total, facets=facets)
