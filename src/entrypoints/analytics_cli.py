@@ -2,6 +2,7 @@
 forecast's reorder suggestions.
 
     commerce analytics backfill [--batch-size N] [--rebuild]
+    commerce analytics compact
     commerce analytics forecast [--lead-time-days 7] [--service-level 0.95] [--horizon-days 14]
                                 [--history-days 182] [--today YYYY-MM-DD] [--format table|json]
 
@@ -83,6 +84,27 @@ def backfill(
 
     loaded, position = run(load())
     typer.echo(f"loaded {loaded} new events into the warehouse (journal position {position})")
+
+
+@analytics_app.command()
+def compact() -> None:
+    """Keep only the latest facts of each product in the ClickHouse warehouse."""
+    settings = settings_from_env()
+    if not settings.clickhouse_url:
+        fail("compact works on the ClickHouse warehouse: set COMMERCE_CLICKHOUSE_URL")
+
+    async def compact_products() -> int:
+        from adapters.clickhouse.reporting import ClickHouseReportingStore
+
+        async with open_shop(container=build_container(settings)) as shop:
+            warehouse: object = shop.container.reporting_store()
+            assert isinstance(warehouse, ClickHouseReportingStore)  # COMMERCE_CLICKHOUSE_URL
+            return await warehouse.compact()
+
+    kept = run(compact_products())
+    typer.echo(
+        f"compacted the facts of {kept} products (older versions are deleted in the background)"
+    )
 
 
 def _policy(

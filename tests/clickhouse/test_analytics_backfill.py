@@ -60,6 +60,9 @@ def test_backfill_equals_the_sql_read_models_then_forecast_reads_it(
     assert f"loaded {len(events)} new events" in result.stdout
     again = runner.invoke(app, ["analytics", "backfill"], env=env)
     assert "loaded 0 new events" in again.stdout
+    compacted = runner.invoke(app, ["analytics", "compact"], env=env)
+    assert compacted.exit_code == 0, compacted.output
+    assert "compacted the facts of 12 products" in compacted.stdout
     assert asyncio.run(warehouse_reports(clickhouse_url)) == sql_reports
 
     today = (START.date() + timedelta(days=35)).isoformat()

@@ -19,8 +19,9 @@ def runner() -> CliRunner:
     return CliRunner()
 
 
-def test_backfill_needs_the_warehouse_url(runner: CliRunner) -> None:
-    result = runner.invoke(app, ["analytics", "backfill"], env=MEMORY)
+@pytest.mark.parametrize("command", ["backfill", "compact"])
+def test_warehouse_commands_need_the_warehouse_url(runner: CliRunner, command: str) -> None:
+    result = runner.invoke(app, ["analytics", command], env=MEMORY)
     assert result.exit_code == 1
     assert "COMMERCE_CLICKHOUSE_URL" in result.stderr
 

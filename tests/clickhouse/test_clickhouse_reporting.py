@@ -174,3 +174,30 @@ async def test_folded_sales_in_whole_columns_sum_by_day_product_and_category(
     ]
     by_category = await clickhouse_store.sales(d2, d2, SalesGrouping.CATEGORY)
     assert [(r.key, r.revenue) for r in by_category.rows] == [("tools", Decimal("10.00"))]
+
+
+async def test_compacting_keeps_the_latest_facts_and_drops_older_versions(
+    clickhouse_store: ClickHouseReportingStore,
+) -> None:
+    import asyncio
+
+    events = history(seed=5, orders=120)
+    await fold(clickhouse_store, events, 100)
+    before = await every_report(clickhouse_store)
+    ch = clickhouse_store._ch
+    versions = (await ch.execute("SELECT count() FROM reporting_products"))[0][0]
+
+    kept = await clickhouse_store.compact()
+    assert kept == len((await clickhouse_store.inventory()).rows)
+    for _ in range(100):  # the mutation runs in the background
+        if (await ch.execute("SELECT count() FROM reporting_products"))[0][0] == kept:
+            break
+        await asyncio.sleep(0.1)
+    assert (await ch.execute("SELECT count() FROM reporting_products"))[0][0] == kept < versions
+    assert await every_report(clickhouse_store) == before
+    more = history(seed=6, orders=20)
+    await clickhouse_store.ingest(more)
+    memory = MemoryReportingStore()
+    await fold(memory, events, 100)
+    await memory.ingest(more)
+    assert await every_report(clickhouse_store) == await every_report(memory)

@@ -166,6 +166,21 @@ class ClickHouseReportingStore:
             self._schema_ready = False
             await self.create_schema()
 
+    async def compact(self) -> int:
+        """Writes the latest facts of every product as one batch, then deletes the versions
+        before it (a ClickHouse mutation, applied in the background: a read sees the old parts
+        or the new ones, with the same latest facts). Products gain a row per batch that changes
+        them, and the inventory reads them all, so a busy warehouse compacts now and then
+        (``commerce analytics compact``). Returns how many products were kept."""
+        async with self._write_lock:
+            await self.create_schema()
+            products = await self._products(None)
+            batch = await self.write_batch(Changes(products=products), [])
+            await self._ch.execute(
+                "ALTER TABLE reporting_products DELETE WHERE batch < %(batch)s", {"batch": batch}
+            )
+            return len(products)
+
     async def write_batch(
         self, changes: Changes, message_ids: Sequence[str], journal_position: int = 0
     ) -> int:
