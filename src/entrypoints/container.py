@@ -107,7 +107,9 @@ class Container(containers.DeclarativeContainer):
     uow = providers.Factory(MemoryUnitOfWork, store=memory_store)
     outbox = providers.Singleton(MemoryOutbox, store=memory_store)
     carts = providers.Singleton(MemoryCartRepository)
-    idempotency = providers.Singleton(MemoryIdempotencyStore)
+    idempotency = providers.Singleton(
+        MemoryIdempotencyStore, lease=settings.provided.idempotency_lease
+    )
     refresh_tokens = providers.Singleton(MemoryRefreshTokenStore)
     rate_limiter = providers.Singleton(MemoryRateLimiter)
     login_throttle = providers.Singleton(LoginThrottle)

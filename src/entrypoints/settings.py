@@ -44,6 +44,8 @@ class Settings:
     clickhouse_url: str | None = None
     jwt_secret: str | None = field(default=None, repr=False)
     checkout_wait_ms: int = 2000
+    # An Idempotency-Key claimed by a request that never finished is free again after this.
+    idempotency_lease_s: int = 60
     reservation_ttl_s: int = 900
     payment_timeout_s: float = 30.0
     sweep_interval_s: float = 5.0
@@ -57,6 +59,17 @@ class Settings:
     @property
     def is_memory(self) -> bool:
         return self.database_url == MEMORY_URL
+
+    def __attrs_post_init__(self) -> None:
+        if self.idempotency_lease_s * 1000 <= self.checkout_wait_ms:
+            raise SettingsError(
+                f"COMMERCE_IDEMPOTENCY_LEASE_S ({self.idempotency_lease_s}) must outlast a "
+                f"checkout: more than COMMERCE_CHECKOUT_WAIT_MS ({self.checkout_wait_ms} ms)"
+            )
+
+    @property
+    def idempotency_lease(self) -> timedelta:
+        return timedelta(seconds=self.idempotency_lease_s)
 
     @property
     def reservation_ttl(self) -> timedelta:
@@ -80,6 +93,7 @@ class Settings:
             clickhouse_url=_optional(env.get("COMMERCE_CLICKHOUSE_URL")),
             jwt_secret=_optional(env.get("COMMERCE_JWT_SECRET")),
             checkout_wait_ms=_positive_int(env, "COMMERCE_CHECKOUT_WAIT_MS", 2000),
+            idempotency_lease_s=_positive_int(env, "COMMERCE_IDEMPOTENCY_LEASE_S", 60),
             reservation_ttl_s=_positive_int(env, "COMMERCE_RESERVATION_TTL_S", 900),
             smtp_url=_optional(env.get("COMMERCE_SMTP_URL")),
             sms_webhook_url=_optional(env.get("COMMERCE_SMS_WEBHOOK_URL")),

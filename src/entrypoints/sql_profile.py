@@ -42,7 +42,9 @@ def use_sql(container: Any, settings: Settings) -> None:
     container.engine = providers.Resource(open_engine, database=database)
     container.uow.override(providers.Factory(SqlUnitOfWork, database=database))
     container.outbox.override(providers.Singleton(SqlOutbox, database=database))
-    container.idempotency.override(providers.Singleton(SqlIdempotencyStore, database=database))
+    container.idempotency.override(providers.Singleton(
+        SqlIdempotencyStore, database=database, lease=settings.idempotency_lease
+    ))
     container.refresh_tokens.override(providers.Singleton(SqlRefreshTokenStore, database=database))
     container.reporting_store.override(providers.Singleton(SqlReportingStore, database=database))
     container.event_journal.override(providers.Singleton(SqlEventJournal, database=database))

@@ -59,6 +59,40 @@ async def test_racing_claims_have_exactly_one_owner(shop: Shop) -> None:
     assert len({r.fingerprint for r in results if r is not None}) == 1
 
 
+async def test_an_abandoned_claim_is_taken_over_once_its_lease_has_run_out(shop: Shop) -> None:
+    store = shop.container.idempotency()
+    lease = shop.container.settings().idempotency_lease
+    assert lease == timedelta(seconds=60)
+    assert await store.claim("u-1", "k-dead", "fp-a", NOW) is None  # and its process dies
+    held = await store.claim("u-1", "k-dead", "fp-a", NOW + lease - timedelta(microseconds=1))
+    assert held is not None
+    assert (held.fingerprint, held.created_at, held.in_flight) == ("fp-a", NOW, True)
+    assert await store.claim("u-1", "k-dead", "fp-b", NOW + lease) is None  # taken over
+    later = await store.claim("u-1", "k-dead", "fp-a", NOW + lease + timedelta(seconds=1))
+    assert later is not None
+    assert (later.fingerprint, later.created_at, later.in_flight) == ("fp-b", NOW + lease, True)
+    response = StoredResponse(201, b"{}", "/orders/o-1")
+    await store.complete("u-1", "k-dead", response)
+    kept = await store.claim("u-1", "k-dead", "fp-b", NOW + timedelta(days=30))
+    assert kept is not None
+    assert kept.response == response  # a completed key is no lease: it replays for good
+
+
+async def test_racing_takeovers_of_an_abandoned_claim_have_exactly_one_owner(shop: Shop) -> None:
+    store = shop.container.idempotency()
+    await store.claim("u-1", "k-stale", "fp-old", NOW)
+    later = NOW + timedelta(minutes=5)
+    results = await asyncio.gather(
+        *(store.claim("u-1", "k-stale", f"fp{i}", later) for i in range(10))
+    )
+    assert sum(r is None for r in results) == 1
+    seen = {(r.fingerprint, r.created_at) for r in results if r is not None}
+    assert len(seen) == 1
+    ((fingerprint, claimed_at),) = seen
+    assert fingerprint != "fp-old"
+    assert claimed_at == later
+
+
 # -- refresh tokens ----------------------------------------------------------------------------
 
 

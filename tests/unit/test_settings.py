@@ -82,3 +82,15 @@ def test_from_env_reads_the_process_environment_by_default(monkeypatch):
 
 def test_the_jwt_secret_is_not_shown_in_repr():
     assert "k" * 40 not in repr(Settings(jwt_secret="k" * 40))
+
+
+def test_the_idempotency_lease_is_read_and_must_outlast_a_checkout():
+    assert Settings.from_env({}).idempotency_lease == timedelta(seconds=60)
+    settings = Settings.from_env({"COMMERCE_IDEMPOTENCY_LEASE_S": "120"})
+    assert settings.idempotency_lease == timedelta(seconds=120)
+    with pytest.raises(SettingsError, match="COMMERCE_IDEMPOTENCY_LEASE_S"):
+        Settings.from_env({"COMMERCE_IDEMPOTENCY_LEASE_S": "0"})
+    with pytest.raises(SettingsError, match="must outlast a checkout"):
+        Settings.from_env(
+            {"COMMERCE_IDEMPOTENCY_LEASE_S": "2", "COMMERCE_CHECKOUT_WAIT_MS": "2000"}
+        )

@@ -1,9 +1,11 @@
 """Idempotency keys of POST /orders/checkout: claimed atomically with INSERT ... ON CONFLICT DO
-NOTHING, so of two racing first requests exactly one owns the key."""
+NOTHING, so of two racing first requests exactly one owns the key. An in-flight claim older than
+the lease is taken over by one conditional UPDATE: of two racing takers the second finds the row
+claimed afresh (PostgreSQL re-checks the condition on the row the first one wrote)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -11,15 +13,20 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from adapters.sqlalchemy import tables as t
 from adapters.sqlalchemy.database import Database
-from commerce_core.ordering.idempotency import IdempotencyRecord, StoredResponse
+from commerce_core.ordering.idempotency import (
+    DEFAULT_CLAIM_LEASE,
+    IdempotencyRecord,
+    StoredResponse,
+)
 
 _INSERTS: dict[str, Any] = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
 class SqlIdempotencyStore:
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, lease: timedelta = DEFAULT_CLAIM_LEASE) -> None:
         self._db = database
         self._insert = _INSERTS[database.dialect]
+        self._lease = lease
 
     async def claim(
         self, user_id: str, key: str, fingerprint: str, now: datetime
@@ -35,9 +42,22 @@ class SqlIdempotencyStore:
                 )
                 if inserted.first() is not None:
                     return None
-                row = (await conn.execute(
-                    sa.select(k).where(k.c.user_id == user_id, k.c.key == key)
-                )).first()
+                taken_over = await conn.execute(
+                    sa.update(k)
+                    .where(
+                        k.c.user_id == user_id,
+                        k.c.key == key,
+                        k.c.response_status.is_(None),
+                        k.c.created_at <= now - self._lease,
+                    )
+                    .values(fingerprint=fingerprint, created_at=now)
+                    .returning(k.c.user_id)
+                )
+                if taken_over.first() is not None:
+                    return None
+                row = (
+                    await conn.execute(sa.select(k).where(k.c.user_id == user_id, k.c.key == key))
+                ).first()
                 if row is not None:  # else released in between: try to claim again
                     return _record(row)
 
@@ -45,7 +65,9 @@ class SqlIdempotencyStore:
         k = t.idempotency_keys
         async with self._db.transaction() as conn:
             await conn.execute(
-                sa.update(k).where(k.c.user_id == user_id, k.c.key == key).values(
+                sa.update(k)
+                .where(k.c.user_id == user_id, k.c.key == key)
+                .values(
                     response_status=response.status,
                     response_body=response.body,
                     response_location=response.location,
@@ -66,6 +88,7 @@ def _record(row: sa.Row[object]) -> IdempotencyRecord:
     m = row._mapping
     response = None
     if m["response_status"] is not None:
-        response = StoredResponse(m["response_status"], bytes(m["response_body"]),
-                                  m["response_location"])
+        response = StoredResponse(
+            m["response_status"], bytes(m["response_body"]), m["response_location"]
+        )
     return IdempotencyRecord(m["user_id"], m["key"], m["fingerprint"], m["created_at"], response)
