@@ -20,7 +20,7 @@ from attrs import evolve
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from adapters.search import postgres_fts, sqlite_fts
+from adapters.search import fts5_sql, postgres_fts, sqlite_fts
 from adapters.search.memory import MemorySearchIndex
 from commerce_core.catalog.search import SearchDocument, SearchQuery
 from integration.databases import (
@@ -178,7 +178,7 @@ async def test_sqlite_categories_past_the_rowid_bits_count_from_rows(
                 "INSERT INTO search_categories (code, category, category_key)"
                 " VALUES (:code, 'Filler', 'filler')"
             ),
-            {"code": 2**sqlite_fts.CODE_BITS - 2},
+            {"code": 2**fts5_sql.CODE_BITS - 2},
         )
     index = sqlite_fts.SqliteFtsSearchIndex(engine)
     reference = MemorySearchIndex()

@@ -4,27 +4,38 @@
 text (external content, kept in step by triggers) with the unicode61 tokenizer folding case and
 accents; no prefix indexes (a prefix spans few terms, and they would triple the index).
 Relevance is the port's: the number of words found in the name (FTS5's ``{name}:`` filter), then
-newest first. A document's rowid says what a query needs of it besides its words: its age (one
-bucket per second of ``created_at``, the high bits), its category's code and whether it is in
-stock. So "the newest matches" is the tail of FTS5's rowid-ordered doclist, and the category
-counts and the stock filter read the doclist alone: a broad query neither ranks every match nor
-looks every match up.
+newest first. The rowid layout that lets a broad query neither rank every match nor look every
+match up, and the SQL that reads it, are in :mod:`adapters.search.fts5_sql`.
 The schema lives in :func:`schema_statements`, which the migration and the tests both run.
 """
 
 from __future__ import annotations
 
 import contextlib
-import itertools
-import math
 from collections.abc import AsyncIterator, Iterable, Sequence
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Any
 
-from attrs import evolve, frozen
+from attrs import evolve
 from sqlalchemy import bindparam, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from adapters.search.fts5_sql import (
+    CODE_SHIFT,
+    IN_CATEGORY,
+    LAST_IN_RANGE,
+    MATCH_ORDER,
+    STOCK_OF,
+    STOCK_SHIFT,
+    Filters,
+    facets_sql,
+    first_key,
+    match_expression,
+    newest_sql,
+    next_key,
+    phrase,
+    tier_expression,
+)
 from adapters.search.sql_documents import load_documents, remove_document
 from commerce_core.catalog.search import (
     SearchDocument,
@@ -38,24 +49,6 @@ PRICE_SCALE = Decimal(10_000)
 # Reads through a memory map: a query touches thousands of rows spread over the file, and a
 # syscall per page (SQLite's default) costs more than the query's own work.
 MMAP_BYTES = 256 * 2**20  # prices held as integer ten-thousandths: exact and indexable
-# doc_id, from the high bits down: the age bucket (whole seconds since AGE_EPOCH, signed), the
-# category's code (search_categories), 1 when in stock, then a sequence number within the rest.
-# New products append to the b-trees; a product changes doc_id when its category or stock does.
-SEQUENCE_BITS = 16  # 65,536 products a second per category and stock state
-STOCK_SHIFT = SEQUENCE_BITS
-CODE_SHIFT = STOCK_SHIFT + 1
-CODE_BITS = 14  # codes from 2**14 on share code 0, whose counts come from the rows
-BUCKET_SHIFT = CODE_SHIFT + CODE_BITS
-AGE_EPOCH = 1_577_836_800  # 2020-01-01: keys stay small around today
-MAX_AGE = 2 ** (62 - BUCKET_SHIFT) - 1  # |doc_id| < 2**62: 1952 to 2088, earlier or later clamp
-LAST_IN_RANGE = 2**SEQUENCE_BITS - 1
-# SQL over an FTS5 alias {f}: the category code and the stock bit of a match.
-CODE_OF = f"(({{f}}.rowid >> {CODE_SHIFT}) & {2**CODE_BITS - 1})"
-STOCK_OF = f"(({{f}}.rowid >> {STOCK_SHIFT}) & 1)"
-# Tiers of "words found in the name" are FTS5 expressions, one alternative per choice of words;
-# past this many alternatives the remaining tiers are ranked from one pass over the matches.
-MAX_TIER_ALTERNATIVES = 3
-
 _TABLE = """
 CREATE TABLE IF NOT EXISTS search_documents (
     doc_id INTEGER PRIMARY KEY,
@@ -196,21 +189,6 @@ def price_units(price: Decimal, rounding: str = ROUND_FLOOR) -> int:
     return int((price * PRICE_SCALE).to_integral_value(rounding=rounding))
 
 
-def age_bucket(created_ts: float) -> int:
-    """Whole seconds since AGE_EPOCH: a newer product has a larger bucket."""
-    return max(-MAX_AGE, min(MAX_AGE, math.floor(created_ts) - AGE_EPOCH))
-
-
-def first_key(created_ts: float, code: int, in_stock: bool) -> int:
-    """The first doc_id of the range a document of this age, category and stock takes."""
-    code_bits = code if code < 2**CODE_BITS else 0
-    return (
-        (age_bucket(created_ts) << BUCKET_SHIFT)
-        + (code_bits << CODE_SHIFT)
-        + (int(in_stock) << STOCK_SHIFT)
-    )
-
-
 def document_row(document: SearchDocument) -> dict[str, Any]:
     created_ts = document.created_at.timestamp()
     return {
@@ -232,15 +210,6 @@ def document_row(document: SearchDocument) -> dict[str, Any]:
     }
 
 
-def _next_key(first: str) -> str:
-    """The next free doc_id of the range from ``first`` (SQL); a full range repeats its last
-    key, so the insert fails on the primary key instead of spilling into the next range."""
-    return (
-        f"(SELECT min(coalesce(max(doc_id) + 1, {first}), {first} + {LAST_IN_RANGE})"
-        f" FROM search_documents WHERE doc_id BETWEEN {first} AND {first} + {LAST_IN_RANGE})"
-    )
-
-
 _ADD_CATEGORIES = text(
     "INSERT INTO search_categories (category, category_key) VALUES (:category, :category_key)"
     " ON CONFLICT (category) DO NOTHING"
@@ -254,7 +223,7 @@ _UPSERT = text(
     f"""INSERT INTO search_documents (doc_id, product_id, sku, name, description, category,
         extra, category_key, name_key, price, price_units, currency, in_stock, stock_version,
         created_at, created_ts)
-    VALUES ({_next_key(":first")},
+    VALUES ({next_key(":first")},
         :product_id, :sku, :name, :description, :category, :extra, :category_key,
         :name_key, :price, :price_units, :currency, :in_stock, :stock_version, :created_at,
         :created_ts)
@@ -264,7 +233,7 @@ _UPSERT = text(
                 AND excluded.in_stock <> search_documents.in_stock
             THEN CASE WHEN search_documents.doc_id BETWEEN :other_first
                     AND :other_first + {LAST_IN_RANGE}
-                THEN search_documents.doc_id ELSE {_next_key(":other_first")} END
+                THEN search_documents.doc_id ELSE {next_key(":other_first")} END
             WHEN search_documents.doc_id BETWEEN :first AND :first + {LAST_IN_RANGE}
             THEN search_documents.doc_id
             ELSE excluded.doc_id
@@ -286,102 +255,6 @@ _ORDER = {
     "name": "d.name_key, d.product_id",
     "newest": "d.created_ts DESC, d.product_id",
 }
-
-
-_MATCH_ORDER = {
-    "price": "d.price_units, d.name_key, d.product_id",
-    "-price": "d.price_units DESC, d.name_key, d.product_id",
-    "name": "d.name_key, d.product_id",
-}
-
-
-@frozen
-class _Filters:
-    """A query's filters as SQL: ``bits`` over an FTS5 alias {f} (read from the rowid, no
-    lookup), ``rows`` over a search_documents alias {t} (each match looked up)."""
-
-    bits: tuple[str, ...] = ()
-    rows: tuple[str, ...] = ()
-
-    def source(self, f: str, t: str, *, join: bool = False) -> str:
-        if join or self.rows:
-            return f"search_fts AS {f} JOIN search_documents {t} ON {t}.doc_id = {f}.rowid"
-        return f"search_fts AS {f}"
-
-    def where(self, f: str, t: str, expression: str = "expression") -> str:
-        """The match of the :<expression> parameter and the filters."""
-        return f"{f}.search_fts MATCH :{expression}" + "".join(
-            f" AND {c.format(f=f, t=t)}" for c in (*self.bits, *self.rows)
-        )
-
-
-_IN_CATEGORY = (
-    f"({CODE_OF} IN (SELECT code FROM search_categories WHERE category_key = :category)"
-    f" OR ({CODE_OF} = 0 AND EXISTS (SELECT 1 FROM search_documents x"
-    " WHERE x.doc_id = {f}.rowid AND x.category_key = :category)))"
-)
-
-
-def _phrase(word: str) -> str:
-    """A word as a quoted prefix term: the shopper's text never reaches FTS5's syntax."""
-    return '"' + word.replace('"', '""') + '"*'
-
-
-def match_expression(words: Sequence[str]) -> str:
-    """Every word, anywhere."""
-    return " AND ".join(_phrase(w) for w in words)
-
-
-def tier_expression(words: Sequence[str], named: int) -> str | None:
-    """Every word somewhere and exactly ``named`` of them in the name; None when that takes more
-    than MAX_TIER_ALTERNATIVES alternatives (one per choice of the named words)."""
-    choices = list(itertools.combinations(range(len(words)), named))
-    if len(choices) > MAX_TIER_ALTERNATIVES:
-        return None
-    in_name = [f"{{name}}: {_phrase(w)}" for w in words]
-    elsewhere = [f"({_phrase(w)} NOT {{name}}: {_phrase(w)})" for w in words]
-    return " OR ".join(
-        "("
-        + " AND ".join(in_name[i] if i in chosen else elsewhere[i] for i in range(len(words)))
-        + ")"
-        for chosen in choices
-    )
-
-
-def _facets_sql(filters: _Filters, *, overflow: bool = False) -> str:
-    """Matches of :expression per category (category, n): from the doclist's rowids alone
-    unless a filter reads rows; ``overflow``: the rows of code 0 (categories past the code bits),
-    whose counts come as a NULL category from the rowids."""
-    code = CODE_OF.format(f="s")
-    if filters.rows or overflow:
-        zero = f" AND {code} = 0" if overflow else ""
-        return (
-            f"SELECT d.category, count(*) AS n FROM {filters.source('s', 'd', join=True)}"
-            f" WHERE {filters.where('s', 'd')}{zero} GROUP BY d.category"
-        )
-    return (
-        f"SELECT c.category, m.n FROM (SELECT {code} AS code, count(*) AS n"
-        f" FROM search_fts AS s WHERE {filters.where('s', 'd')} GROUP BY code) AS m"
-        " LEFT JOIN search_categories c ON c.code = m.code"
-    )
-
-
-def _newest_sql(filters: _Filters, expression: str) -> str:
-    """The page (:offset, :limit) of the matches of :<expression>, newest first, reading only the
-    end of the doclist: its last row (:last), found in rowid order, bounds the rows to sort to
-    that row's second and newer."""
-    where_f = filters.where("f", "e", expression)
-    where_s = filters.where("s", "d", expression)
-    bound = (
-        f"coalesce((SELECT (f.rowid >> {BUCKET_SHIFT}) << {BUCKET_SHIFT}"
-        f" FROM {filters.source('f', 'e')} WHERE {where_f}"
-        f" ORDER BY f.rowid DESC LIMIT 1 OFFSET :last), {-(2**63)})"
-    )
-    return (
-        f"SELECT d.product_id FROM {filters.source('s', 'd', join=True)}"
-        f" WHERE {where_s} AND s.rowid >= {bound}"
-        " ORDER BY d.created_ts DESC, d.product_id LIMIT :limit OFFSET :offset"
-    )
 
 
 class SqliteFtsSearchIndex:
@@ -431,7 +304,7 @@ class SqliteFtsSearchIndex:
             await conn.execute(
                 text(
                     "UPDATE search_documents SET in_stock = :s, stock_version = :v, doc_id ="
-                    f" CASE WHEN in_stock = :s THEN doc_id ELSE {_next_key(':first')} END"
+                    f" CASE WHEN in_stock = :s THEN doc_id ELSE {next_key(':first')} END"
                     " WHERE product_id = :p AND stock_version < :v"
                 ),
                 {"p": product_id, "s": int(in_stock), "v": stock_version, "first": first},
@@ -461,7 +334,7 @@ class SqliteFtsSearchIndex:
         async with self._reading() as conn:
             if query.words:
                 bits = [f"{STOCK_OF} = :in_stock"] if query.in_stock is not None else []
-                filters = _Filters(tuple(bits), tuple(rows))
+                filters = Filters(tuple(bits), tuple(rows))
                 return await self._search(conn, query, filters, params, category)
             params["limit"], params["offset"] = query.limit, query.offset
             conditions = [c.format(t="d") for c in rows]
@@ -473,7 +346,7 @@ class SqliteFtsSearchIndex:
         self,
         conn: AsyncConnection,
         query: SearchQuery,
-        filters: _Filters,
+        filters: Filters,
         params: dict[str, Any],
         category: str | None,
     ) -> SearchResult:
@@ -483,25 +356,25 @@ class SqliteFtsSearchIndex:
         params = {**params, "expression": match_expression(words)}
         page_filters = filters
         if category is not None:
-            page_filters = evolve(filters, bits=(*filters.bits, _IN_CATEGORY))
+            page_filters = evolve(filters, bits=(*filters.bits, IN_CATEGORY))
         page_params = {**params, "offset": query.offset, "limit": query.limit}
         if query.sort == "relevance":
             page_params["page_expression"] = tier_expression(words, len(words))
-            page = _newest_sql(page_filters, "page_expression")
+            page = newest_sql(page_filters, "page_expression")
             page_params["last"] = query.offset + query.limit - 1
         elif query.sort == "newest":
             page_params["page_expression"] = params["expression"]
-            page = _newest_sql(page_filters, "page_expression")
+            page = newest_sql(page_filters, "page_expression")
             page_params["last"] = query.offset + query.limit - 1
         else:
             page = (
                 f"SELECT d.product_id FROM {page_filters.source('s', 'd', join=True)}"
                 f" WHERE {page_filters.where('s', 'd')}"
-                f" ORDER BY {_MATCH_ORDER[query.sort]} LIMIT :limit OFFSET :offset"
+                f" ORDER BY {MATCH_ORDER[query.sort]} LIMIT :limit OFFSET :offset"
             )
         rows = await conn.execute(
             text(
-                f"SELECT category, n, NULL AS product_id FROM ({_facets_sql(filters)})"
+                f"SELECT category, n, NULL AS product_id FROM ({facets_sql(filters)})"
                 f" UNION ALL SELECT NULL, NULL, product_id FROM ({page})"
             ),
             page_params,
@@ -517,7 +390,7 @@ class SqliteFtsSearchIndex:
             else:
                 facets[row.category] = row.n
         if overflow:  # code 0: the categories past 2**CODE_BITS, counted from their rows
-            counted = await conn.execute(text(_facets_sql(filters, overflow=True)), params)
+            counted = await conn.execute(text(facets_sql(filters, overflow=True)), params)
             for row in counted:
                 facets[row.category] = facets.get(row.category, 0) + row.n
         total = sum(
@@ -531,7 +404,7 @@ class SqliteFtsSearchIndex:
         self,
         conn: AsyncConnection,
         words: Sequence[str],
-        filters: _Filters,
+        filters: Filters,
         params: dict[str, Any],
         query: SearchQuery,
         top: list[str],
@@ -558,7 +431,7 @@ class SqliteFtsSearchIndex:
                 "limit": limit - len(ids),
                 "last": offset + limit - len(ids) - 1,
             }
-            page = list(await conn.scalars(text(_newest_sql(filters, "page_expression")), tier))
+            page = list(await conn.scalars(text(newest_sql(filters, "page_expression")), tier))
             ids += page
             if len(ids) == limit:
                 break
@@ -568,7 +441,7 @@ class SqliteFtsSearchIndex:
                 offset -= await self._count(conn, filters, {**params, "expression": expression})
         return ids
 
-    async def _count(self, conn: AsyncConnection, filters: _Filters, params: dict[str, Any]) -> int:
+    async def _count(self, conn: AsyncConnection, filters: Filters, params: dict[str, Any]) -> int:
         matches = f"{filters.source('s', 'd')} WHERE {filters.where('s', 'd')}"
         count = await conn.scalar(text(f"SELECT count(*) FROM {matches}"), params)
         return int(count or 0)
@@ -577,7 +450,7 @@ class SqliteFtsSearchIndex:
         self,
         conn: AsyncConnection,
         words: Sequence[str],
-        filters: _Filters,
+        filters: Filters,
         params: dict[str, Any],
         most_named: int,
         offset: int,
@@ -589,7 +462,7 @@ class SqliteFtsSearchIndex:
         for word in words:
             in_name = await conn.scalars(
                 text("SELECT rowid FROM search_fts WHERE search_fts MATCH :expression"),
-                {"expression": f"{{name}}: {_phrase(word)} AND ({params['expression']})"},
+                {"expression": f"{{name}}: {phrase(word)} AND ({params['expression']})"},
             )
             for doc_id in in_name:
                 named[doc_id] = named.get(doc_id, 0) + 1

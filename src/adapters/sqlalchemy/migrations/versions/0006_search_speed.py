@@ -22,7 +22,7 @@ from __future__ import annotations
 from alembic import op
 from sqlalchemy import Connection, text
 
-from adapters.search import postgres_fts, sqlite_fts
+from adapters.search import fts5_sql, postgres_fts, sqlite_fts
 from commerce_core.catalog.search import words_of
 
 revision = "0006_search_speed"
@@ -62,7 +62,7 @@ def _rekey_sqlite(conn: Connection) -> None:
     taken: dict[int, int] = {}
     updates = []
     for row in rows:
-        first = sqlite_fts.first_key(row.created_ts, codes[row.category], bool(row.in_stock))
+        first = fts5_sql.first_key(row.created_ts, codes[row.category], bool(row.in_stock))
         sequence = taken.get(first, 0)
         taken[first] = sequence + 1
         updates.append({"old": row.doc_id, "new": first + sequence})
