@@ -17,11 +17,12 @@ from commerce_core.ordering import handlers as ordering
 from commerce_core.ordering import return_handlers as returns
 from commerce_core.payments import handlers as payments
 from commerce_core.reporting import handlers as reporting
+from commerce_core.shared import inbox_retention
 from commerce_core.shared.events import Event
 
 _CONTEXTS_WITH_COMMANDS = (
     identity, auth, catalog, cart, ordering, inventory, suppliers, returns,
-    notifications
+    notifications, inbox_retention
 )
 _CONTEXTS_WITH_EVENTS = (
     catalog, search, inventory, ordering, payments, notifications, reporting

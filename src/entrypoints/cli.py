@@ -20,7 +20,7 @@ from entrypoints.cli_support import apply_rows, fail, read_csv, run, settings_fr
 from entrypoints.container import build_container
 from entrypoints.embedded import open_shop
 from entrypoints.inventory_cli import inventory_app
-from entrypoints.ops_cli import dlq_app, outbox_app, worker_command
+from entrypoints.ops_cli import dlq_app, inbox_app, outbox_app, worker_command
 from entrypoints.reports_cli import reports_app
 from entrypoints.search_cli import search_app
 from entrypoints.settings import Settings, SettingsError
@@ -43,6 +43,7 @@ app.add_typer(analytics_app, name="analytics")
 # Distributed mode (entrypoints/ops_cli.py): `commerce worker`, `commerce outbox`, `commerce dlq`.
 app.command("worker")(worker_command)
 app.add_typer(outbox_app, name="outbox")
+app.add_typer(inbox_app, name="inbox")
 app.add_typer(dlq_app, name="dlq")
 
 

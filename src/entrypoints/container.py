@@ -17,6 +17,7 @@ from dependency_injector import containers, providers
 from adapters.memory.cache import MemoryCache
 from adapters.memory.carts import MemoryCartRepository
 from adapters.memory.idempotency import MemoryIdempotencyStore
+from adapters.memory.inbox import MemoryProcessedMessages
 from adapters.memory.notification_preferences import MemoryNotificationPreferencesRepository
 from adapters.memory.notifier import RecordingNotifier
 from adapters.memory.outbox import MemoryOutbox
@@ -106,6 +107,7 @@ class Container(containers.DeclarativeContainer):
     memory_store = providers.Singleton(MemoryStore)
     uow = providers.Factory(MemoryUnitOfWork, store=memory_store)
     outbox = providers.Singleton(MemoryOutbox, store=memory_store)
+    processed_messages = providers.Singleton(MemoryProcessedMessages, store=memory_store)
     carts = providers.Singleton(MemoryCartRepository)
     idempotency = providers.Singleton(
         MemoryIdempotencyStore, lease=settings.provided.idempotency_lease
@@ -151,6 +153,7 @@ class Container(containers.DeclarativeContainer):
         notifier=notifier,
         notification_preferences=notification_preferences,
         reporting_consumer=reporting_consumer,
+        processed_messages=processed_messages,
         reservation_ttl=reservation_ttl,
         payment_timeout=payment_timeout,
     )

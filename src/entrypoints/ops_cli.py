@@ -1,4 +1,5 @@
-"""``commerce outbox status``, ``commerce dlq list``, ``commerce dlq replay``: Typer sub-apps."""
+"""``commerce outbox status``, ``commerce inbox prune``, ``commerce dlq list``,
+``commerce dlq replay``: Typer sub-apps."""
 
 from __future__ import annotations
 
@@ -21,6 +22,9 @@ if TYPE_CHECKING:
 
 outbox_app = typer.Typer(help="The transactional outbox.", no_args_is_help=True)
 dlq_app = typer.Typer(help="The dead-letter queue (distributed mode).", no_args_is_help=True)
+inbox_app = typer.Typer(
+    help="The inbox: the message ids each consumer handled.", no_args_is_help=True
+)
 
 console = Console()
 
@@ -64,8 +68,9 @@ def _table(letters: list[DeadLetter], title: str) -> Table:
         table.add_column(column, overflow="fold")
     for letter in letters:
         died = letter.died_at.isoformat() if letter.died_at else ""
-        table.add_row(letter.message_id, letter.event, letter.queue, letter.reason,
-                      str(letter.count), died)
+        table.add_row(
+            letter.message_id, letter.event, letter.queue, letter.reason, str(letter.count), died
+        )
     return table
 
 
@@ -100,8 +105,9 @@ def dlq_replay(
         raise _fail("say which: --id MESSAGE_ID (repeatable) or --all")
     letters = _run(_with_dead_letters("replay", None if replay_all else message_id, limit))
     for letter in letters:
-        console.print(f"replayed {letter.message_id} ({letter.event}) to {letter.queue}",
-                      soft_wrap=True)
+        console.print(
+            f"replayed {letter.message_id} ({letter.event}) to {letter.queue}", soft_wrap=True
+        )
     console.print(f"{len(letters)} replayed")
 
 
@@ -129,6 +135,33 @@ def outbox_status() -> None:
     console.print(f"outbox: {waiting} event(s) waiting")
 
 
+@inbox_app.command("prune")
+def inbox_prune(
+    keep_days: Annotated[
+        int | None,
+        typer.Option(
+            help="Forget the messages handled longer ago than this many days "
+            "(default: COMMERCE_INBOX_RETENTION_DAYS, 7)"
+        ),
+    ] = None,
+) -> None:
+    """Forget the inbox's message ids older than the retention (the workers do it hourly)."""
+    from entrypoints.cli_support import run, settings_from_env
+    from entrypoints.container import build_container
+    from entrypoints.embedded import open_shop
+    from entrypoints.workers import prune_inbox_once
+
+    settings = settings_from_env()
+    days = settings.inbox_retention_days if keep_days is None else keep_days
+
+    async def prune() -> int:
+        async with open_shop(container=build_container(settings)) as shop:
+            return await prune_inbox_once(shop.bus, keep_days=days)
+
+    pruned = run(prune())
+    console.print(f"inbox: forgot {pruned} message id(s) handled over {days} day(s) ago")
+
+
 def worker_command() -> None:
     """Run the event consumers, the outbox relay and the reservation sweeper (distributed mode)."""
     from entrypoints.worker import main
@@ -140,6 +173,7 @@ def worker_command() -> None:
 app = typer.Typer(no_args_is_help=True)
 app.command("worker")(worker_command)
 app.add_typer(outbox_app, name="outbox")
+app.add_typer(inbox_app, name="inbox")
 app.add_typer(dlq_app, name="dlq")
 
 if __name__ == "__main__":

@@ -55,6 +55,9 @@ class Settings:
     sms_webhook_url: str | None = field(default=None, repr=False)  # may hold a key
     push_webhook_url: str | None = field(default=None, repr=False)
     notification_retry_interval_s: float = 10.0
+    # The inbox forgets the messages handled longer ago than this (they are not redelivered).
+    inbox_retention_days: int = 7
+    inbox_prune_interval_s: float = 3600.0
 
     @property
     def is_memory(self) -> bool:
@@ -95,6 +98,7 @@ class Settings:
             checkout_wait_ms=_positive_int(env, "COMMERCE_CHECKOUT_WAIT_MS", 2000),
             idempotency_lease_s=_positive_int(env, "COMMERCE_IDEMPOTENCY_LEASE_S", 60),
             reservation_ttl_s=_positive_int(env, "COMMERCE_RESERVATION_TTL_S", 900),
+            inbox_retention_days=_positive_int(env, "COMMERCE_INBOX_RETENTION_DAYS", 7),
             smtp_url=_optional(env.get("COMMERCE_SMTP_URL")),
             sms_webhook_url=_optional(env.get("COMMERCE_SMS_WEBHOOK_URL")),
             push_webhook_url=_optional(env.get("COMMERCE_PUSH_WEBHOOK_URL")),

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from adapters.search import search_provider_for
 from adapters.sqlalchemy.database import Database
 from adapters.sqlalchemy.idempotency import SqlIdempotencyStore
+from adapters.sqlalchemy.inbox import SqlProcessedMessages
 from adapters.sqlalchemy.notification_preferences import SqlNotificationPreferencesRepository
 from adapters.sqlalchemy.outbox import SqlOutbox
 from adapters.sqlalchemy.reporting import SqlEventJournal, SqlReportingStore
@@ -40,8 +41,13 @@ def use_sql(container: Any, settings: Settings) -> None:
     database = providers.Singleton(Database, settings.database_url, pool_size=pool_size)
     container.database = database
     container.engine = providers.Resource(open_engine, database=database)
-    container.uow.override(providers.Factory(SqlUnitOfWork, database=database))
+    container.uow.override(providers.Factory(
+        SqlUnitOfWork, database=database, clock=container.clock
+    ))
     container.outbox.override(providers.Singleton(SqlOutbox, database=database))
+    container.processed_messages.override(
+        providers.Singleton(SqlProcessedMessages, database=database)
+    )
     container.idempotency.override(providers.Singleton(
         SqlIdempotencyStore, database=database, lease=settings.idempotency_lease
     ))

@@ -29,7 +29,7 @@ from commerce_core.shared.messagebus import MessageBus
 from entrypoints.container import Container, build_container
 from entrypoints.distributed_settings import DistributedSettings
 from entrypoints.settings import Settings, SettingsError
-from entrypoints.workers import run_notification_retries, run_sweeper
+from entrypoints.workers import run_inbox_pruning, run_notification_retries, run_sweeper
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +105,14 @@ class Worker:
                     self.bus, interval_s=settings.notification_retry_interval_s
                 ),
                 name="notification-retries",
+            ),
+            asyncio.create_task(
+                run_inbox_pruning(
+                    self.bus,
+                    keep_days=settings.inbox_retention_days,
+                    interval_s=settings.inbox_prune_interval_s,
+                ),
+                name="inbox-pruning",
             ),
         ]
         for task in self._tasks:

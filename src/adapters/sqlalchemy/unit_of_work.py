@@ -52,6 +52,7 @@ from commerce_core.ordering.returns import ReturnRequest
 from commerce_core.payments.model import Payment
 from commerce_core.shared.errors import ConcurrencyConflict, InsufficientStock, TransientError
 from commerce_core.shared.events import Event
+from commerce_core.shared.ports import Clock
 from commerce_core.shared.unit_of_work import AlreadyProcessed, UnitOfWorkBase
 
 _VALUES: dict[type, Callable[[Any], dict[str, Any]]] = {
@@ -114,9 +115,12 @@ class _Tracked:
 
 
 class SqlUnitOfWork(UnitOfWorkBase):
-    def __init__(self, database: Database, router: ReadRouter | None = None) -> None:
+    def __init__(
+        self, database: Database, router: ReadRouter | None = None, clock: Clock | None = None
+    ) -> None:
         super().__init__()
         self._db = database
+        self._clock = clock  # dates inbox rows for their pruning; None: the system's time
         self._router = router
         self._replica: Replica | None = None  # the replica this block reads, None: the primary
         self._primary_only = False
@@ -325,7 +329,8 @@ class SqlUnitOfWork(UnitOfWorkBase):
         writer = await self._open_writer(self.connection)
         try:
             await writer.insert(t.inbox, [{
-                "consumer": consumer, "message_id": message_id, "processed_at": datetime.now(UTC),
+                "consumer": consumer, "message_id": message_id,
+                "processed_at": self._clock.now() if self._clock else datetime.now(UTC),
             }])
         except DuplicateInboxRow as error:
             raise AlreadyProcessed((consumer, message_id)) from error
