@@ -106,13 +106,15 @@ class ReadYourWrites:
     async def _on_response(self, method: str, read: ReadScope, message: Message) -> None:
         if read.commit_lsn:
             token = format_lsn(read.commit_lsn)
-            headers = message.setdefault("headers", [])
-            headers.append((_HEADER_KEY, token.encode()))
             cookie = (
                 f"{TOKEN_COOKIE}={token}; Max-Age={math.ceil(self._window_s) + 1}; Path=/; "
                 "HttpOnly; SameSite=Lax"
             )
-            headers.append((b"set-cookie", cookie.encode()))
+            message["headers"] = [
+                *message.get("headers", ()),
+                (_HEADER_KEY, token.encode()),
+                (b"set-cookie", cookie.encode()),
+            ]
         if read.user_id is None:
             return
         needed = read.commit_lsn
