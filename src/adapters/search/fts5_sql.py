@@ -24,7 +24,8 @@ CODE_SHIFT = STOCK_SHIFT + 1
 CODE_BITS = 14  # codes from 2**14 on share code 0, whose counts come from the rows
 BUCKET_SHIFT = CODE_SHIFT + CODE_BITS
 AGE_EPOCH = 1_577_836_800  # 2020-01-01: keys stay small around today
-MAX_AGE = 2 ** (62 - BUCKET_SHIFT) - 1  # |doc_id| < 2**62: 1952 to 2088, earlier or later clamp
+# |doc_id| < 2**62: ages from 1952 to 2088; earlier or later ones clamp
+MAX_AGE: int = 2 ** (62 - BUCKET_SHIFT) - 1
 LAST_IN_RANGE = 2**SEQUENCE_BITS - 1
 # SQL over an FTS5 alias {f}: the category code and the stock bit of a match.
 CODE_OF = f"(({{f}}.rowid >> {CODE_SHIFT}) & {2**CODE_BITS - 1})"

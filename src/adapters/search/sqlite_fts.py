@@ -275,13 +275,15 @@ class SqliteFtsSearchIndex:
             return
         categories = {row["category"]: row["category_key"] for row in rows}
         async with self._engine.begin() as conn:
-            codes = dict((await conn.execute(_CODES, {"categories": list(categories)})).all())
+            found = await conn.execute(_CODES, {"categories": list(categories)})
+            codes: dict[str, int] = {row[0]: row[1] for row in found}
             if len(codes) < len(categories):  # a category seen for the first time
                 await conn.execute(
                     _ADD_CATEGORIES,
                     [{"category": c, "category_key": k} for c, k in categories.items()],
                 )
-                codes = dict((await conn.execute(_CODES, {"categories": list(categories)})).all())
+                found = await conn.execute(_CODES, {"categories": list(categories)})
+                codes = {row[0]: row[1] for row in found}
             for row in rows:
                 first = first_key(row["created_ts"], codes[row["category"]], row["in_stock"])
                 row["first"] = first

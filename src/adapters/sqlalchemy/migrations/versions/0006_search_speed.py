@@ -52,7 +52,8 @@ def _rekey_sqlite(conn: Connection) -> None:
             " ORDER BY category ON CONFLICT (category) DO NOTHING"
         )
     )
-    codes = dict(conn.execute(text("SELECT category, code FROM search_categories")).all())
+    found = conn.execute(text("SELECT category, code FROM search_categories"))
+    codes: dict[str, int] = {row[0]: row[1] for row in found}
     rows = conn.execute(
         text(
             "SELECT doc_id, created_ts, category, in_stock FROM search_documents"
