@@ -17,7 +17,6 @@ from typing import Any
 
 from dependency_injector import providers
 
-from adapters.sqlalchemy.outbox import SqlOutbox
 from commerce_core.reporting.consumer import OutboxMarkedAfterReports, ReportingConsumer
 from entrypoints.settings import Settings
 
@@ -36,10 +35,7 @@ def use_buffered_reporting(container: Any, settings: Settings) -> None:
         flush_delay_s=FLUSH_DELAY_S,
     )
     container.reporting_consumer.override(consumer)
-    container.outbox.override(
-        providers.Singleton(
-            OutboxMarkedAfterReports,
-            providers.Singleton(SqlOutbox, database=container.database),
-            consumer,
-        )
+    # Only the bus's marks wait for reporting; the relay and /metrics read the outbox itself.
+    container.bus.add_kwargs(
+        outbox=providers.Singleton(OutboxMarkedAfterReports, container.outbox, consumer)
     )
