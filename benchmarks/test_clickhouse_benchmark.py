@@ -5,7 +5,12 @@ currency, 20 categories) go
 
 * into ClickHouse through the adapter's bulk path (``write_sales_columns``: one INSERT per table
   and batch, message ids recorded, a commit row per batch), timed as the ingest rate; and
-* into the SQL read-model tables of PostgreSQL (``reporting_sales_by_*``) with COPY.
+* into the SQL read-model tables of PostgreSQL with COPY, summed the way its ``ingest`` keeps
+  them: by product and day, by product and month (``reporting_sales_by_product_month``, which a
+  long period's report by product reads), by category and day, and by day.
+
+Each store thus answers from the tables it really keeps (ClickHouse from its own daily and monthly
+rows, batch-tagged), so the comparison is fair. The data are generated in plain Python (seeded).
 
 Then the sales report by day, by product and by category, over the whole period and over its
 last 30 days, is asked of both stores through their ``ReportReader`` (the same code the HTTP
@@ -29,6 +34,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import os
+import random
 import secrets
 import statistics
 import time
@@ -38,7 +44,6 @@ from decimal import Decimal
 from typing import Any
 
 import asyncpg
-import numpy as np
 import pytest
 
 from adapters.clickhouse.connection import ClickHouse
@@ -71,32 +76,34 @@ def _category(i: int) -> str:
     return f"category-{i % CATEGORIES:02d}"
 
 
-def _prices_milli() -> np.ndarray:
-    return np.random.default_rng(1).integers(1, 200, PRODUCTS) * 250  # 0.25 to 49.75
+def _prices_milli() -> list[int]:
+    rng = random.Random(1)
+    return [rng.randrange(1, 200) * 250 for _ in range(PRODUCTS)]  # 0.25 to 49.75
 
 
 def sales_batches() -> Iterator[dict[str, list[Any]]]:
     """Columns of BATCH rows at a time; row i is product i % PRODUCTS on day i // PRODUCTS."""
-    rng = np.random.default_rng(7)
+    rng = random.Random(7)
     pids = _product_ids()
     categories = [_category(i) for i in range(PRODUCTS)]
     prices = _prices_milli()
     days = [FIRST_DAY + timedelta(days=d) for d in range(SALES // PRODUCTS + 2)]
     for start in range(0, SALES, BATCH):
-        index = np.arange(start, min(start + BATCH, SALES))
-        product = index % PRODUCTS
-        units = rng.integers(1, 6, len(index))
-        orders = np.minimum(units, rng.integers(1, 4, len(index)))
-        product_list = product.tolist()
+        index = range(start, min(start + BATCH, SALES))
+        product = [i % PRODUCTS for i in index]
+        units = rng.choices(range(1, 6), k=len(index))
+        orders = [
+            min(u, o) for u, o in zip(units, rng.choices(range(1, 4), k=len(index)), strict=True)
+        ]
         yield {
-            "day": [days[d] for d in (index // PRODUCTS).tolist()],
-            "product_id": [pids[p] for p in product_list],
-            "category": [categories[p] for p in product_list],
+            "day": [days[i // PRODUCTS] for i in index],
+            "product_id": [pids[p] for p in product],
+            "category": [categories[p] for p in product],
             "currency": ["EUR"] * len(index),
-            "orders": orders.tolist(),
-            "units": units.tolist(),
-            "revenue_milli": (units * prices[product]).tolist(),
-            "message_ids": [f"bench-sale-{i}" for i in index.tolist()],
+            "orders": orders,
+            "units": units,
+            "revenue_milli": [u * prices[p] for u, p in zip(units, product, strict=True)],
+            "message_ids": [f"bench-sale-{i}" for i in index],
         }
 
 
@@ -160,12 +167,14 @@ def order_events(count: int) -> list[Event]:
 
 
 async def load_postgres(url: str) -> float:
+    from adapters.sqlalchemy.reporting import month_of
     from entrypoints import db
     from entrypoints.settings import Settings
 
     await db.upgrade(Settings(database_url=url))
     by_day: dict[Any, list[int]] = {}
     by_category: dict[Any, list[int]] = {}
+    by_month: dict[Any, list[int]] = {}
     dsn = url.replace("postgresql+asyncpg://", "postgresql://")
     conn = await asyncpg.connect(dsn)
     began = time.perf_counter()
@@ -184,8 +193,9 @@ async def load_postgres(url: str) -> float:
             rows = list(zip(columns["day"], columns["product_id"], columns["category"],
                             columns["currency"], columns["orders"], columns["units"],
                             columns["revenue_milli"], strict=True))  # fmt: skip
-            for d, _, c, _, o, u, r in rows:
-                for table, key in ((by_day, d), (by_category, (d, c))):
+            for d, p, c, _, o, u, r in rows:
+                keys = ((by_day, d), (by_category, (d, c)), (by_month, (month_of(d), p, c)))
+                for table, key in keys:
                     sums = table.setdefault(key, [0, 0, 0])
                     sums[0] += o
                     sums[1] += u
@@ -206,6 +216,12 @@ async def load_postgres(url: str) -> float:
             records=[(d, c, "EUR", *sums) for (d, c), sums in by_category.items()],
             columns=["day", "category", "currency", "orders", "units", "revenue_milli"],
         )
+        await conn.copy_records_to_table(
+            "reporting_sales_by_product_month",
+            records=[(m, p, c, "EUR", *sums) for (m, p, c), sums in by_month.items()],
+            columns=["month", "product_id", "category", "currency", "orders", "units",
+                     "revenue_milli"],
+        )  # fmt: skip
         await conn.execute("ANALYZE")
     finally:
         await conn.close()

@@ -201,3 +201,61 @@ async def test_compacting_keeps_the_latest_facts_and_drops_older_versions(
     await fold(memory, events, 100)
     await memory.ingest(more)
     assert await every_report(clickhouse_store) == await every_report(memory)
+
+
+LONG_PERIODS = [
+    (date(2026, 1, 1), date(2026, 3, 31)),  # whole months only
+    (date(2026, 1, 10), date(2026, 3, 5)),  # loose days, a whole month, loose days
+    (date(2026, 2, 1), date(2026, 2, 28)),  # one whole month
+    (date(2026, 1, 3), date(2026, 2, 28)),  # loose days, then a whole month
+    (date(2026, 2, 1), date(2026, 3, 9)),  # a whole month, then loose days
+]
+
+
+async def sales_reports(store: ReportingStore) -> list[object]:
+    return [
+        await store.sales(date_from, date_to, grouping)
+        for date_from, date_to in LONG_PERIODS
+        for grouping in SalesGrouping
+    ]
+
+
+async def test_long_periods_read_the_monthly_rollup_with_the_same_figures(
+    clickhouse_store: ClickHouseReportingStore,
+) -> None:
+    events = history(seed=21, orders=400, days=70)  # 5 January to mid-March
+    memory = MemoryReportingStore()
+    await memory.ingest(events)
+    await fold(clickhouse_store, events, 300)
+    months = await clickhouse_store._ch.execute(
+        "SELECT count() FROM reporting_sales_by_product_month"
+    )
+    assert months[0][0] > 0
+    assert await sales_reports(clickhouse_store) == await sales_reports(memory)
+
+
+async def test_a_warehouse_made_before_the_monthly_rollup_fills_it_from_committed_batches(
+    clickhouse_store: ClickHouseReportingStore,
+) -> None:
+    events = history(seed=22, orders=300, days=70)
+    head, tail = events[: len(events) // 2], events[len(events) // 2 :]
+    await fold(clickhouse_store, head, 200)
+    with pytest.raises(CrashBeforeCommit):  # a dead writer's rows, above the watermark
+        await DiesBeforeCommit(clickhouse_store._ch).ingest(tail)
+    ch = clickhouse_store._ch
+    await ch.execute("DROP TABLE reporting_sales_by_product_month")  # as before the rollup
+
+    reopened = ClickHouseReportingStore(ch)
+    await reopened.create_schema()
+    memory = MemoryReportingStore()
+    await memory.ingest(head)
+    assert await sales_reports(reopened) == await sales_reports(memory)
+    aside = await ch.execute(
+        "SELECT count() FROM system.tables WHERE database = currentDatabase() "
+        "AND name LIKE 'reporting_sales_by_product_month_%'"
+    )
+    assert aside[0][0] == 0
+
+    assert await reopened.ingest(tail) == len(tail)  # the dead batch is void, the tail counts
+    await memory.ingest(tail)
+    assert await sales_reports(reopened) == await sales_reports(memory)

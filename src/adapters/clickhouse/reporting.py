@@ -15,15 +15,16 @@ for every store.
 from __future__ import annotations
 
 import asyncio
+import secrets
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from adapters.clickhouse.connection import ClickHouse
 from adapters.clickhouse.facts import dump_order, load_order
-from adapters.clickhouse.schema import COMMITTED, TABLES
+from adapters.clickhouse.schema import COMMITTED, MONTHLY, MONTHLY_BACKFILL, TABLES
 from commerce_core.reporting.model import (
     FunnelReport,
     InventoryReport,
@@ -61,11 +62,6 @@ _LATEST_PRODUCTS = (
     + ", ".join(f"argMax({c}, batch)" for c in _PRODUCT_COLUMNS)
     + f" FROM reporting_products WHERE {COMMITTED} {{where}} GROUP BY product_id {{having}}"
 )
-_SALES_TABLES = {
-    SalesGrouping.DAY: ("reporting_sales_by_day", "toString(day)"),
-    SalesGrouping.PRODUCT: ("reporting_sales_by_product", "product_id"),
-    SalesGrouping.CATEGORY: ("reporting_sales_by_category", "category"),
-}
 _LOOKUP_CHUNK = 2000  # ids per IN list: well under max_query_size (256 KiB) for long ids
 
 
@@ -109,6 +105,78 @@ def _chunks(items: Sequence[str], size: int = _LOOKUP_CHUNK) -> Iterable[tuple[s
         yield tuple(items[start : start + size])
 
 
+def month_of(day: date) -> date:
+    return day.replace(day=1)
+
+
+def _next_month(month: date) -> date:
+    return month_of(month + timedelta(days=32))
+
+
+def whole_months(date_from: date, date_to: date) -> tuple[date, date] | None:
+    """The first days of the first and the last month that lie wholly inside the period."""
+    first = date_from if date_from.day == 1 else _next_month(month_of(date_from))
+    last = month_of(month_of(date_to + timedelta(days=1)) - timedelta(days=1))
+    return (first, last) if first <= last else None
+
+
+def _summed(
+    table: str,
+    key: str,
+    *,
+    by_bucket: bool = True,
+    period: str = "day",
+    names: tuple[str, str] = ("date_from", "date_to"),
+) -> str:
+    """Committed deltas of a figures table summed over a period, by (bucket, currency) or, with
+    ``by_bucket=False``, by currency alone (``key`` is then a constant)."""
+    group = "bucket, currency" if by_bucket else "currency"
+    return (
+        f"SELECT {key} AS bucket, currency, sum(orders) AS orders, sum(units) AS units, "
+        f"sum(revenue_milli) AS revenue_milli FROM {table} "
+        f"WHERE {period} >= %({names[0]})s AND {period} <= %({names[1]})s AND {COMMITTED} "
+        f"GROUP BY {group}"
+    )
+
+
+def _product_sums(date_from: date, date_to: date) -> tuple[str, dict[str, date]]:
+    """Sums by product over the period, in one query: its whole months from the monthly rollup,
+    the loose days at its ends from the daily rows; each product's name joined from its latest
+    committed facts."""
+    daily = "reporting_sales_by_product"
+    params = {"date_from": date_from, "date_to": date_to}
+    months = whole_months(date_from, date_to)
+    if months is None:
+        parts = [_summed(daily, "product_id")]
+    else:
+        first, last = months
+        params |= {"first_month": first, "last_month": last}
+        parts = [
+            _summed(MONTHLY, "product_id", period="month", names=("first_month", "last_month"))
+        ]
+        if date_from < first:
+            params["head_to"] = first - timedelta(days=1)
+            parts.append(_summed(daily, "product_id", names=("date_from", "head_to")))
+        after_last = _next_month(last)
+        if after_last <= date_to:
+            params["tail_from"] = after_last
+            parts.append(_summed(daily, "product_id", names=("tail_from", "date_to")))
+    pieces = " UNION ALL ".join(parts)
+    summed = (
+        "SELECT bucket, currency, sum(orders) AS orders, sum(units) AS units, "
+        f"sum(revenue_milli) AS revenue_milli FROM ({pieces}) GROUP BY bucket, currency"
+    )
+    if len(parts) == 1:
+        summed = parts[0]
+    query = (
+        "SELECT bucket, currency, orders, units, revenue_milli, name, known "
+        f"FROM ({summed}) ANY LEFT JOIN (SELECT product_id AS bucket, "
+        "argMax(name, batch) AS name, argMax(known, batch) AS known "
+        f"FROM reporting_products WHERE {COMMITTED} GROUP BY bucket) USING bucket"
+    )
+    return query, params
+
+
 class ClickHouseReportingStore:
     def __init__(self, clickhouse: ClickHouse) -> None:
         self._ch = clickhouse
@@ -119,9 +187,28 @@ class ClickHouseReportingStore:
     async def create_schema(self) -> None:
         if self._schema_ready:
             return
-        for ddl in TABLES.values():
-            await self._ch.execute(ddl)
+        for table, ddl in TABLES.items():
+            if table == MONTHLY:
+                await self._ensure_monthly(ddl)
+            else:
+                await self._ch.execute(ddl.format(table=table))
         self._schema_ready = True
+
+    async def _ensure_monthly(self, ddl: str) -> None:
+        """The monthly rollup, filled from the committed daily rows of a warehouse made before
+        it (see ``schema``): built under another name and renamed in, so it appears whole. When
+        two processes race, one rename wins and the other drops its copy."""
+        if (await self._ch.execute(f"EXISTS TABLE {MONTHLY}"))[0][0]:
+            return
+        aside = f"{MONTHLY}_{secrets.token_hex(4)}"
+        await self._ch.execute(ddl.format(table=aside))
+        try:
+            await self._ch.execute(MONTHLY_BACKFILL.format(table=aside))
+            await self._ch.execute(f"RENAME TABLE {aside} TO {MONTHLY}")
+        except Exception:
+            await self._ch.execute(f"DROP TABLE IF EXISTS {aside}")
+            if not (await self._ch.execute(f"EXISTS TABLE {MONTHLY}"))[0][0]:
+                raise
 
     # -- ReportingStore -----------------------------------------------------------------------
 
@@ -260,6 +347,13 @@ class ClickHouseReportingStore:
             changes.sales_by_product,
             batch,
         )
+        months: dict[tuple[date, str, str, str], Figures] = {}
+        for (day, pid, category, currency), figures in changes.sales_by_product.items():
+            key = (month_of(day), pid, category, currency)
+            months[key] = months[key] + figures if key in months else figures
+        await self._insert_figures(
+            MONTHLY, ("month", "product_id", "category", "currency"), months, batch
+        )
         await self._insert_figures(
             "reporting_sales_by_category",
             ("day", "category", "currency"),
@@ -312,12 +406,23 @@ class ClickHouseReportingStore:
     ) -> int:
         """Sales already folded, one entry per (day, product, category, currency) delta, as
         whole columns: the bulk path of an import from another system (and of the benchmark).
-        The day and category tables get their sums; the batch commits like any other."""
+        The day, category and monthly tables get their sums; the batch commits like any other."""
         by_day: dict[tuple[Any, ...], list[int]] = {}
         by_category: dict[tuple[Any, ...], list[int]] = {}
-        figures = zip(day, category, currency, orders, units, revenue_milli, strict=True)
-        for d, c, cur, o, u, r in figures:
-            for table, key in ((by_day, (d, cur)), (by_category, (d, c, cur))):
+        by_month: dict[tuple[Any, ...], list[int]] = {}
+        first_days: dict[date, date] = {}
+        figures = zip(
+            day, product_id, category, currency, orders, units, revenue_milli, strict=True
+        )
+        for d, p, c, cur, o, u, r in figures:
+            month = first_days.get(d)
+            if month is None:
+                month = first_days[d] = month_of(d)
+            for table, key in (
+                (by_day, (d, cur)),
+                (by_category, (d, c, cur)),
+                (by_month, (month, p, c, cur)),
+            ):
                 found = table.get(key)
                 if found is None:
                     table[key] = [o, u, r]
@@ -344,6 +449,7 @@ class ClickHouseReportingStore:
         for table_name, sums, key_columns in (
             ("reporting_sales_by_day", by_day, ("day", "currency")),
             ("reporting_sales_by_category", by_category, ("day", "category", "currency")),
+            (MONTHLY, by_month, ("month", "product_id", "category", "currency")),
         ):
             keys = list(sums)
             columns: dict[str, list[Any]] = {
@@ -407,31 +513,24 @@ class ClickHouseReportingStore:
     async def sales(self, date_from: date, date_to: date, group_by: SalesGrouping) -> SalesReport:
         check_period(date_from, date_to)
         await self.create_schema()
-        table, key = _SALES_TABLES[group_by]
         period = {"date_from": date_from, "date_to": date_to}
-        in_period = f"day >= %(date_from)s AND day <= %(date_to)s AND {COMMITTED}"
-        summed = (
-            f"SELECT {key} AS bucket, currency, sum(orders) AS orders, sum(units) AS units, "
-            f"sum(revenue_milli) AS revenue_milli FROM {table} WHERE {in_period} "
-            "GROUP BY bucket, currency"
-        )
-        if group_by is SalesGrouping.PRODUCT:  # the product's name joined in ClickHouse
-            summed = (
-                "SELECT bucket, currency, orders, units, revenue_milli, name, known "
-                f"FROM ({summed}) ANY LEFT JOIN (SELECT product_id AS bucket, "
-                "argMax(name, batch) AS name, argMax(known, batch) AS known "
-                f"FROM reporting_products WHERE {COMMITTED} GROUP BY bucket) USING bucket"
+        if group_by is SalesGrouping.DAY:  # the buckets are the rows the totals sum: one query
+            rows = await self._ch.execute(
+                _summed("reporting_sales_by_day", "toString(day)"), period
             )
+            buckets = [(str(day), c, _figures(o, u, r)) for day, c, o, u, r in rows]
+            totals = [(currency, figures) for _, currency, figures in buckets]
+            return sales_report(date_from, date_to, group_by, buckets, totals)
+        if group_by is SalesGrouping.PRODUCT:
+            query, params = _product_sums(date_from, date_to)
+        else:
+            query, params = _summed("reporting_sales_by_category", "category"), period
         bucket_rows, total_rows = await asyncio.gather(
-            self._ch.execute(summed, period),
-            self._ch.execute(
-                "SELECT currency, sum(orders), sum(units), sum(revenue_milli) "
-                f"FROM reporting_sales_by_day WHERE {in_period} GROUP BY currency",
-                period,
-            ),
+            self._ch.execute(query, params),
+            self._ch.execute(_summed("reporting_sales_by_day", "''", by_bucket=False), period),
         )
         buckets = [(str(row[0]), row[1], _figures(*row[2:5])) for row in bucket_rows]
-        totals = [(c, _figures(o, u, r)) for c, o, u, r in total_rows]
+        totals = [(c, _figures(o, u, r)) for _, c, o, u, r in total_rows]
         labels: dict[str, str] = {}
         if group_by is SalesGrouping.PRODUCT:
             labels = {row[0]: row[5] for row in bucket_rows if row[6]}

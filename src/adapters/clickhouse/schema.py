@@ -22,6 +22,14 @@ folded again from the committed state.
 * figures (``reporting_sales_by_*``, ``reporting_funnel``): signed deltas, summed at read time,
   partitioned by month and ordered for the reports' range scans by day. Revenue is kept in
   thousandths of the currency unit (no currency has more than 3 decimals): exact integer sums.
+* ``reporting_sales_by_product_month``: the same deltas as ``reporting_sales_by_product`` summed
+  per month (``month`` is its first day) and per batch, written by the batch that writes the daily
+  rows, under the same visibility rule. A long period's report by product reads its whole months
+  here (a year of 10,000 products is 120,000 rows rather than 3,650,000) and only the loose days
+  at its ends from the daily table, as the SQL read models do. A warehouse made before this table
+  fills it from the daily rows of its committed batches when the schema is next ensured
+  (``MONTHLY_BACKFILL``), built aside and renamed in, so a reader never sees it half-filled
+  (a loader of the older code must be stopped first: its batches would miss monthly rows).
 * ``reporting_messages``: the message ids each batch folded, ordered by id for the lookups that
   filter a redelivered batch.
 * ``reporting_batches.journal_position``: how far into the event journal a loaded batch reached,
@@ -29,6 +37,8 @@ folded again from the committed state.
 """
 
 from __future__ import annotations
+
+MONTHLY = "reporting_sales_by_product_month"
 
 TABLES: dict[str, str] = {
     "reporting_batches": """
@@ -103,6 +113,18 @@ TABLES: dict[str, str] = {
             batch UInt64
         ) ENGINE = MergeTree() PARTITION BY toYYYYMM(day) ORDER BY (day, product_id, currency)
     """,
+    MONTHLY: """
+        CREATE TABLE IF NOT EXISTS {table} (
+            month Date,
+            product_id String,
+            category String,
+            currency String,
+            orders Int64,
+            units Int64,
+            revenue_milli Int64,
+            batch UInt64
+        ) ENGINE = MergeTree() PARTITION BY toYear(month) ORDER BY (month, product_id, currency)
+    """,
     "reporting_sales_by_category": """
         CREATE TABLE IF NOT EXISTS reporting_sales_by_category (
             day Date,
@@ -124,7 +146,14 @@ TABLES: dict[str, str] = {
     """,
 }
 
-COMMITTED = (
-    "batch <= (SELECT max(batch) FROM reporting_batches) "
-    "AND batch NOT IN (SELECT batch FROM reporting_batches_void)"
+WATERMARK = "(SELECT max(batch) FROM reporting_batches)"
+COMMITTED = f"batch <= {WATERMARK} AND batch NOT IN (SELECT batch FROM reporting_batches_void)"
+
+# The monthly sums of the daily rows of every batch up to the watermark (void batches included:
+# they stay void there too). Batches above it are in progress or dead: a live writer writes its
+# own monthly rows, and a dead one's batch is made void before anything commits after it.
+MONTHLY_BACKFILL = (
+    "INSERT INTO {table} SELECT toStartOfMonth(day) AS month, product_id, category, currency, "
+    "sum(orders), sum(units), sum(revenue_milli), batch FROM reporting_sales_by_product "
+    f"WHERE batch <= {WATERMARK} GROUP BY month, product_id, category, currency, batch"
 )
