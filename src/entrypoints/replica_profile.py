@@ -1,8 +1,10 @@
 """Read replicas (COMMERCE_DATABASE_REPLICA_URLS): what ``use_sql`` adds when replicas are set.
 
 The router is a Resource (its polling loop starts with the app and stops with it); the unit of
-work, PostgreSQL search and the handlers' cache learn about it here, and the HTTP edge finds
-``read_router`` and ``sticky_writes`` on the container.
+work, PostgreSQL search, the SQL reports and the handlers' cache learn about it here, and the
+HTTP edge finds ``read_router`` and ``sticky_writes`` on the container. Search and the reports
+send only their queries through the router; their writes (indexing, reporting's ingest) go to
+the primary. With ClickHouse (configured after this) the reports come from there instead.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from dependency_injector import providers
 
 from adapters.sqlalchemy.consistency import FreshOnlyCache, MemoryStickyWrites
 from adapters.sqlalchemy.replicas import ReadRouter
+from adapters.sqlalchemy.reporting import SqlReportingStore
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
 from entrypoints import db
 from entrypoints.settings import Settings, SettingsError
@@ -69,6 +72,9 @@ def use_read_replicas(container: Any, settings: Settings) -> None:
     container.read_router_lifetime = providers.Resource(_router_lifetime, router)
     container.uow.override(providers.Factory(SqlUnitOfWork, database=database, router=router))
     container.bus.add_kwargs(cache=providers.Singleton(FreshOnlyCache, container.cache))
+    container.reporting_store.override(
+        providers.Singleton(SqlReportingStore, database=database, reader=router.provided.run_read)
+    )
     if backend.startswith("postgres"):
         from adapters.search.postgres_fts import PostgresFtsSearchIndex
 

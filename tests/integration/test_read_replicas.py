@@ -17,6 +17,7 @@ import secrets
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from http.cookiejar import DefaultCookiePolicy
 from typing import Any
@@ -29,8 +30,10 @@ from asgi_lifespan import LifespanManager
 from prometheus_client.parser import text_string_to_metric_families
 
 from adapters.security.passwords import Argon2PasswordHasher
-from adapters.sqlalchemy.consistency import parse_lsn
+from adapters.sqlalchemy.consistency import PRIMARY_ONLY, format_lsn, parse_lsn
 from api.support import Api
+from commerce_core.reporting.model import SalesGrouping
+from commerce_core.reporting.ports import ReportReader
 from entrypoints.container import build_container
 from entrypoints.http import create_app
 from entrypoints.settings import Settings
@@ -288,6 +291,81 @@ async def test_an_anonymous_reader_may_see_the_replicas_older_state(
     )
     assert prices(await a.http.get(listing)) == {Decimal("12.50")}
     assert by_target(await reads(a) - before)["replica"] >= 1
+
+
+async def test_reports_are_read_from_the_replica_with_the_primarys_figures_once_caught_up(
+    shops: tuple[Api, Api],
+) -> None:
+    a, b = shops
+    admin = await a.admin()
+    product = await a.product(
+        admin, sku=f"RR-REPORT-{next(_sku)}", price="7.25", currency="EUR", stock=20
+    )
+    customer = await a.customer()
+    await a.in_cart(customer, product["id"], 2)
+    await caught_up(b)  # the replica has the reporting tables, and the order not yet
+    started = time.monotonic()
+    placed = await a.checkout(customer)
+    assert placed.status_code == 201, placed.text
+
+    # Reporting folds the saga's events on the primary: wait for them there (no request scope,
+    # so the store reads the primary).
+    today = datetime.now(UTC).date()
+    period = (today - timedelta(days=1), today + timedelta(days=1))
+    store: ReportReader = a.app.state.container.reporting_store()
+    deadline = time.monotonic() + 30
+    while not any(
+        row.key == product["id"] and row.units == 2
+        for row in (await store.sales(*period, SalesGrouping.PRODUCT)).rows
+    ):
+        assert time.monotonic() < deadline, "reporting never counted the order on the primary"
+        await asyncio.sleep(0.05)
+
+    sales = "/reports/sales"
+    params = {"from": period[0].isoformat(), "to": period[1].isoformat(), "group_by": "product"}
+    # Process B never saw a write of this admin: its reports come from the replica, which
+    # replays the order 2 s after its commit, so a report read at once cannot count it yet.
+    stale = await b.http.get(sales, params=params, headers=admin["headers"])
+    assert stale.status_code == 200, stale.text
+    stale_after_s = time.monotonic() - started
+    if stale_after_s < SURELY_STALE_S:
+        assert product["id"] not in {row["key"] for row in stale.json()["rows"]}
+
+    await caught_up(b)
+    paths = [
+        (sales, params),
+        ("/reports/inventory", {}),
+        ("/reports/low-stock", {}),
+        ("/reports/funnel", {"from": params["from"], "to": params["to"]}),
+    ]
+    before = await reads(b)
+    from_replica = [
+        await b.http.get(path, params=query, headers=admin["headers"]) for path, query in paths
+    ]
+    served = await reads(b) - before
+    print(f"\nreports: stale read {stale_after_s:.2f} s after checkout; caught up: {dict(served)}")
+    assert served == Counter({("replica", "replica"): len(paths)}), served
+
+    # The same reports from the primary (a token no replica can meet) give the same figures.
+    primary_only = {**admin["headers"], TOKEN: format_lsn(PRIMARY_ONLY)}
+    before = await reads(b)
+    from_primary = [await b.http.get(path, params=q, headers=primary_only) for path, q in paths]
+    assert by_target(await reads(b) - before) == Counter({"primary": len(paths)})
+    for replica_answer, primary_answer in zip(from_replica, from_primary, strict=True):
+        assert replica_answer.status_code == 200, replica_answer.text
+        assert replica_answer.json() == primary_answer.json()
+
+    rows = {row["key"]: row for row in from_replica[0].json()["rows"]}
+    assert rows[product["id"]] == {
+        "key": product["id"],
+        "label": product["name"],
+        "currency": "EUR",
+        "orders": 1,
+        "units": 2,
+        "revenue": "14.50",
+    }
+    stock = {row["product_id"]: row for row in from_replica[1].json()["rows"]}
+    assert stock[product["id"]]["available"] == 18, stock[product["id"]]
 
 
 async def _browse(api: Api, product_ids: list[str], rounds: int) -> list[int]:

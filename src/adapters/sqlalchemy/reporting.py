@@ -6,14 +6,18 @@ batch's size: the seen message ids, the facts of the orders and products the bat
 Sales figures are pre-aggregated by day (and product or category), so a report sums a range of
 one table. PostgreSQL serialises ingests with a transaction-scoped advisory lock (the facts are
 read, then written), SQLite with its single writer.
+
+The reports (and the daily units of the demand forecast) may be read through a ``ReadRunner``,
+the read router's ``run_read`` when read replicas are configured: it picks the server (a replica
+for a replica-tolerant request, the primary otherwise). Ingest and reset always write the primary.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -22,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from adapters import wire
 from adapters.sqlalchemy import tables as t
 from adapters.sqlalchemy.database import Database
+from adapters.sqlalchemy.demand_history import daily_units_on
 from commerce_core.reporting.model import (
     FunnelReport,
     InventoryReport,
@@ -41,6 +46,7 @@ from commerce_core.reporting.projection import (
     wanted_orders,
     wanted_products,
 )
+from commerce_core.reporting.reorder import DailyUnits
 from commerce_core.reporting.reports import (
     check_period,
     funnel_report,
@@ -50,6 +56,7 @@ from commerce_core.reporting.reports import (
 )
 from commerce_core.shared.events import Event
 
+T = TypeVar("T")
 CHUNK = 1000  # keys per IN list: well under both databases' parameter limits
 _INGEST_LOCK = 0x7265706F  # "repo": any constant shared by every process
 _JOURNAL_LOCK = 0x6A726E6C  # "jrnl"
@@ -170,9 +177,20 @@ def _figures_from(row: Any) -> Figures:
     return Figures(int(row.orders), int(row.units), from_milli(row.revenue_milli))
 
 
+# (key, currency, figures) by the grouping's key; (currency, figures) in all; product names
+_SalesRows = tuple[list[tuple[str, str, Figures]], list[tuple[str, Figures]], dict[str, str]]
+
+
+class ReadRunner(Protocol):
+    """Runs ``read`` on a connection of the server it picks (a read replica, or the primary)."""
+
+    async def __call__(self, read: Callable[[AsyncConnection], Awaitable[T]]) -> T: ...
+
+
 class SqlReportingStore:
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, *, reader: ReadRunner | None = None) -> None:
         self._db = database
+        self._reader = reader  # reports only: ingest and reset write the primary
 
     # -- ReportingStore -----------------------------------------------------------------------
 
@@ -213,7 +231,8 @@ class SqlReportingStore:
             SalesGrouping.CATEGORY: t.reporting_sales_by_category,
         }[group_by]
         key = table.c[_KEY_COLUMN[group_by]]
-        async with self._db.transaction() as conn:
+
+        async def read(conn: AsyncConnection) -> _SalesRows:
             if group_by is SalesGrouping.PRODUCT:
                 rows = await _product_sums(conn, date_from, date_to)
             else:
@@ -232,6 +251,9 @@ class SqlReportingStore:
                 p = t.reporting_products
                 result = await conn.execute(sa.select(p.c.product_id, p.c.name).where(p.c.known))
                 labels = {row.product_id: row.name for row in result}
+            return buckets, totals, labels
+
+        buckets, totals, labels = await self._read(read)
         return sales_report(date_from, date_to, group_by, buckets, totals, labels)
 
     async def inventory(self) -> InventoryReport:
@@ -248,9 +270,16 @@ class SqlReportingStore:
             .where(f.c.day >= date_from, f.c.day <= date_to)
             .group_by(f.c.step)
         )
-        async with self._db.transaction() as conn:
-            counts = {FunnelStep(row.step): int(row.total) for row in await conn.execute(query)}
-        return funnel_report(date_from, date_to, counts)
+
+        async def read(conn: AsyncConnection) -> dict[FunnelStep, int]:
+            return {FunnelStep(row.step): int(row.total) for row in await conn.execute(query)}
+
+        return funnel_report(date_from, date_to, await self._read(read))
+
+    # -- DemandHistory ------------------------------------------------------------------------
+
+    async def daily_units(self, date_from: date, date_to: date) -> list[DailyUnits]:
+        return await self._read(lambda conn: daily_units_on(conn, date_from, date_to))
 
     # -- internals ----------------------------------------------------------------------------
 
@@ -287,10 +316,19 @@ class SqlReportingStore:
         return products
 
     async def _all_products(self) -> list[ProductFacts]:
+        async def read(conn: AsyncConnection) -> list[ProductFacts]:
+            rows = await conn.execute(sa.select(t.reporting_products))
+            return [_product_from(row) for row in rows]
+
+        return await self._read(read)
+
+    async def _read(self, read: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        """A report's queries on one connection: of the reader's server when there is a reader,
+        else of the primary, in a transaction as before (on SQLite, queued with the writers)."""
+        if self._reader is not None:
+            return await self._reader(read)
         async with self._db.transaction() as conn:
-            return [
-                _product_from(row) for row in await conn.execute(sa.select(t.reporting_products))
-            ]
+            return await read(conn)
 
     async def _write(self, conn: AsyncConnection, changes: Changes) -> None:
         if changes.products:
