@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from entrypoints.http.consistency import TOKEN_COOKIE, TOKEN_HEADER
 from entrypoints.http.models import Problem
 from entrypoints.http.routing import ID_PATTERN, Operation
 from entrypoints.http.schema import component, query_parameters
@@ -19,6 +20,22 @@ _DESCRIPTIONS = {
     403: "Not allowed for this role", 404: "Not found", 405: "Method not allowed",
     409: "Conflict with the current state", 422: "Invalid input; errors name each field",
     429: "Too many attempts; see Retry-After", 503: "A backend is unavailable",
+}
+_SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+# Only with read replicas (COMMERCE_DATABASE_REPLICA_URLS); see entrypoints/http/consistency.py.
+_TOKEN_SCHEMA = {"type": "string", "examples": ["16/B374D848"]}
+_TOKEN_OUT = {
+    "description": "With read replicas, when the request committed: the primary's WAL position "
+    f"after the commit (also set as the {TOKEN_COOKIE} cookie). Send the latest one received "
+    f"back in {TOKEN_HEADER} to read your own writes.",
+    "required": False,
+}
+_TOKEN_IN = {
+    "name": TOKEN_HEADER, "in": "header", "required": False,
+    "description": "The latest consistency token a write answered (or the "
+    f"{TOKEN_COOKIE} cookie): with read replicas, this read then comes from a replica that "
+    "has replayed past it, else from the primary. Without it the read may be stale by a "
+    "replica's lag, except a signed-in caller's own recent writes.",
 }
 
 
@@ -49,6 +66,8 @@ def _operation(op: Operation, components: dict[str, Any]) -> dict[str, Any]:
          "schema": dict(h.schema)}
         for h in op.request_headers
     ]
+    if op.reads == "replica":
+        parameters.append({**_TOKEN_IN, "schema": dict(_TOKEN_SCHEMA)})
     responses: dict[str, Any] = {}
     for status, cls in op.responses.items():
         schema = None
@@ -64,6 +83,10 @@ def _operation(op: Operation, components: dict[str, Any]) -> dict[str, Any]:
                         else {"type": "string", "format": "binary"}}
                 for media in op.alternative_media
             })
+        if status < 300 and op.method not in _SAFE_METHODS:
+            responses[str(status)].setdefault("headers", {})[TOKEN_HEADER] = {
+                **_TOKEN_OUT, "schema": dict(_TOKEN_SCHEMA)
+            }
     for status in op.error_statuses:
         responses[str(status)] = _response(status, problem_ref, "application/problem+json",
                                            dict(op.response_headers.get(status, {})) or None)
