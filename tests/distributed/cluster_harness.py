@@ -279,7 +279,15 @@ async def final_status(client: httpx.AsyncClient, url: str, token: str, order_id
                        timeout_s: float = 180) -> str:
     deadline = time.monotonic() + timeout_s
     while True:
-        response = await client.get(f"{url}/orders/{order_id}", headers=bearer(token))
+        try:
+            response = await client.get(f"{url}/orders/{order_id}", headers=bearer(token))
+        except (httpx.ReadError, httpx.RemoteProtocolError):
+            # A pooled keep-alive connection that the server closed as idle just as this GET
+            # went out (uvicorn drops idle ones after 5 s); the GET is safe to send again.
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.25)
+            continue
         if response.status_code == 200 and response.json()["status"] != "PENDING":
             return str(response.json()["status"])
         if time.monotonic() > deadline:
