@@ -30,6 +30,7 @@ from commerce_core.reporting.reorder import (
     DEFAULT_HISTORY_DAYS,
     ReorderPolicy,
     ReorderReport,
+    demand_history_of,
     gather_demand,
     plan_reorders,
 )
@@ -37,7 +38,7 @@ from commerce_core.shared.errors import InvalidInput
 from entrypoints.cli_support import fail, run, settings_from_env
 from entrypoints.container import build_container
 from entrypoints.embedded import open_shop
-from entrypoints.http.reorder_routes import demand_history_for, present_reorders
+from entrypoints.http.reorder_routes import present_reorders
 from entrypoints.http.schema import dump
 
 analytics_app = typer.Typer(
@@ -162,7 +163,7 @@ def forecast(
     async def plan() -> ReorderReport:
         async with open_shop(container=build_container(settings_from_env())) as shop:
             reader: ReportReader = shop.container.reporting_store()
-            demand = demand_history_for(shop.container, reader)
+            demand = demand_history_of(reader)
             stock, series = await gather_demand(reader, demand, policy, as_of)
         return await asyncio.to_thread(plan_reorders, stock, series, policy, as_of)
 

@@ -16,7 +16,7 @@ import pytest
 
 from adapters.system import ManualClock
 from api.support import Api, assert_problem
-from conftest import require_service
+from integration.databases import require_service
 
 DAY = "2026-01-01"  # the ManualClock's day
 

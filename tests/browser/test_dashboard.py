@@ -26,7 +26,7 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from conftest import require_service
+from integration.databases import require_service
 
 REPO = Path(__file__).resolve().parents[2]
 PASSWORD = "correct horse battery"

@@ -36,7 +36,7 @@ from adapters.elasticsearch.search import ElasticsearchSearchIndex, search_body,
 from adapters.search import postgres_fts, sqlite_fts
 from adapters.search.memory import MemorySearchIndex
 from commerce_core.catalog.search import SearchQuery, SearchResult
-from conftest import require_service
+from integration.databases import require_service
 
 ADMIN_DSN = os.environ.get(
     "COMMERCE_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/postgres"

@@ -33,7 +33,7 @@ from commerce_core.reporting.model import (
     SalesRow,
     SalesTotal,
 )
-from conftest import require_service
+from integration.databases import require_service
 
 START = date(2026, 3, 1)
 

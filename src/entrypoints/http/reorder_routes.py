@@ -6,7 +6,6 @@ a grid search per product must not hold up the event loop."""
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
 
 from attrs import frozen
 from starlette.concurrency import run_in_threadpool
@@ -16,7 +15,6 @@ from starlette.responses import Response
 from commerce_core.reporting.ports import ReportReader
 from commerce_core.reporting.reorder import (
     MAX_DAYS,
-    DemandHistory,
     ReorderPolicy,
     ReorderReport,
     demand_history_of,
@@ -86,18 +84,6 @@ class ReorderReportOut:
     rows: list[ReorderSuggestionOut]
 
 
-def demand_history_for(container: Any, reader: ReportReader) -> DemandHistory:
-    """The warehouse answers the daily series itself; the SQL read models in one grouped query;
-    any other store (in memory) from its sales report, day by day."""
-    if "database" in container.providers:
-        from adapters.sqlalchemy.demand_history import SqlDemandHistory
-        from adapters.sqlalchemy.reporting import SqlReportingStore
-
-        if isinstance(reader, SqlReportingStore):
-            return SqlDemandHistory(container.database())
-    return demand_history_of(reader)
-
-
 def _units(value: float) -> Decimal:
     return Decimal(f"{value:.2f}")
 
@@ -139,7 +125,9 @@ async def reorder_suggestions(request: Request) -> Response:
     container = request.app.state.container
     reader: ReportReader = container.reporting_store()
     today = container.clock().now().date()
-    demand = demand_history_for(container, reader)
+    # The SQL read models and the warehouse answer the daily series in one query (through a
+    # replica when there is one); the memory store from its sales report, day by day.
+    demand = demand_history_of(reader)
     stock, series = await gather_demand(reader, demand, policy, today)
     report = await run_in_threadpool(plan_reorders, stock, series, policy, today)
     return json(present_reorders(report), headers={"Cache-Control": "no-store"})
@@ -156,5 +144,6 @@ OPERATIONS = [
         "the service level, and the quantity up to the target cover",
         query=ReorderQuery,
         responses={200: ReorderReportOut},
+        reads="replica",
     ),
 ]
