@@ -114,6 +114,7 @@ async def _postgresql(catalog: list[SearchDocument]) -> AsyncIterator[Any]:
         await postgres_fts.create_schema(engine)
         index = postgres_fts.PostgresFtsSearchIndex(engine)
         await index.index(catalog)
+        await postgres_fts.reorganize(engine)  # the layout changes no answer
         yield index
     finally:
         await engine.dispose()

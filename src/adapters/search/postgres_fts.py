@@ -13,6 +13,16 @@ nothing matches, words absent from the vocabulary (``search_terms``: the folded 
 tsvectors' lexemes, under a pg_trgm index) are widened to the known words one edit away: a
 one-letter typo still finds the product.
 The schema lives in :func:`schema_statements`, which the migration and the tests both run.
+
+A broad text query reads the heap row of every match (its category for the counts, its name
+words and age for the order: GIN says which rows match, nothing about them), and on PostgreSQL 15
+that is one page per match when matches are scattered. Rows are therefore kept in the order of
+``ix_search_documents_category_name`` (category, then name), where products sharing a word of
+their name share pages: :func:`reorganize` rewrites the table in that order (``CLUSTER``, which
+locks it while it runs: ~4 s at 100,000 products), and ``fillfactor`` 90 leaves room on each page
+so a stock change stays on its page (a HOT update, no GIN entry) instead of moving the row.
+Products added later go wherever there is room until the next :func:`reorganize`. Results never
+depend on the layout: every order ends with the product id.
 """
 
 from __future__ import annotations
@@ -98,6 +108,9 @@ _STATEMENTS = (
     " (category_key, created_at DESC, product_id)",
     "CREATE INDEX IF NOT EXISTS ix_search_documents_category_name ON search_documents"
     " (category_key, name_key, product_id)",
+    # Rows in category and name order (see reorganize), room on each page for their updates.
+    "ALTER TABLE search_documents SET (fillfactor = 90)",
+    "ALTER TABLE search_documents CLUSTER ON ix_search_documents_category_name",
     # Category counts per stock state, kept by a trigger: browsing without words or a price
     # range reads a few dozen rows instead of counting the catalog.
     """CREATE TABLE IF NOT EXISTS search_category_counts (
@@ -149,6 +162,17 @@ def drop_statements() -> list[str]:
         "DROP FUNCTION IF EXISTS search_count_categories()",
         f"DROP TEXT SEARCH CONFIGURATION IF EXISTS {CONFIG}",
     ]
+
+
+def reorganize_statements() -> list[str]:
+    """Rewrite the rows in the clustered index's order (pages of products sharing name words)."""
+    return ["CLUSTER search_documents", "ANALYZE search_documents"]
+
+
+async def reorganize(engine: AsyncEngine) -> None:
+    async with engine.begin() as conn:
+        for statement in reorganize_statements():
+            await conn.execute(text(statement))
 
 
 async def create_schema(engine: AsyncEngine) -> None:
