@@ -285,7 +285,7 @@ def test_postgres_fts(
         try:
             await postgres_fts.create_schema(engine)
             fill_s = await _fill(postgres_fts.PostgresFtsSearchIndex(engine), catalog)
-            # The rows in the adapter's layout (category and name order), as the migration and
+            # The rows in the adapter's layout (name order), as the migration and
             # a periodic CLUSTER leave them: the counterpart of the FTS5 'optimize' above.
             await postgres_fts.reorganize(engine)
             # What autovacuum would do next (visibility map, hint bits, statistics), done before

@@ -17,8 +17,8 @@ The schema lives in :func:`schema_statements`, which the migration and the tests
 A broad text query reads the heap row of every match (its category for the counts, its name
 words and age for the order: GIN says which rows match, nothing about them), and on PostgreSQL 15
 that is one page per match when matches are scattered. Rows are therefore kept in the order of
-``ix_search_documents_category_name`` (category, then name), where products sharing a word of
-their name share pages: :func:`reorganize` rewrites the table in that order (``CLUSTER``, which
+``ix_search_documents_name`` (folded name), where products sharing the first words of their name
+(brand, line) share pages: :func:`reorganize` rewrites the table in that order (``CLUSTER``, which
 locks it while it runs: ~4 s at 100,000 products), and ``fillfactor`` 90 leaves room on each page
 so a stock change stays on its page (a HOT update, no GIN entry) instead of moving the row.
 Products added later go wherever there is room until the next :func:`reorganize`. Results never
@@ -108,9 +108,9 @@ _STATEMENTS = (
     " (category_key, created_at DESC, product_id)",
     "CREATE INDEX IF NOT EXISTS ix_search_documents_category_name ON search_documents"
     " (category_key, name_key, product_id)",
-    # Rows in category and name order (see reorganize), room on each page for their updates.
+    # Rows in name order (see reorganize), room on each page for their updates.
     "ALTER TABLE search_documents SET (fillfactor = 90)",
-    "ALTER TABLE search_documents CLUSTER ON ix_search_documents_category_name",
+    "ALTER TABLE search_documents CLUSTER ON ix_search_documents_name",
     # Category counts per stock state, kept by a trigger: browsing without words or a price
     # range reads a few dozen rows instead of counting the catalog.
     """CREATE TABLE IF NOT EXISTS search_category_counts (
