@@ -1,8 +1,9 @@
 """PostgreSQL search: rows in name order, with room on each page for their updates.
 
 A broad text query reads every match's heap row; clustered by ``ix_search_documents_name`` the
-products that share the first words of their name share pages, so it reads a third to a ninth as
-many (see ``adapters.search.postgres_fts``). ``fillfactor`` 90 keeps a stock change on its page.
+products that share the first words of their name share pages, so it reads from two thirds down
+to a ninth as many (see ``adapters.search.postgres_fts``). ``fillfactor`` 90 keeps a stock
+change on its page.
 The table is rewritten once here (``CLUSTER``: it is locked while that runs, ~4 s at 100,000
 products); ``CLUSTER search_documents`` repeats it later. SQLite: nothing changes.
 
