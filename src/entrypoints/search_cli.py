@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any, NoReturn, Protocol, runtime_checkable
 
 import typer
 from rich.progress import Progress
@@ -24,6 +24,13 @@ from entrypoints.settings import Settings, SettingsError
 BATCH = 500
 
 search_app = typer.Typer(help="Manage the search index.", no_args_is_help=True)
+
+
+@runtime_checkable
+class CompactableIndex(Protocol):
+    """An index on disk whose layout decays with writes (FTS5 segments, PostgreSQL row order)."""
+
+    async def compact(self) -> None: ...
 
 
 def _fail(message: str) -> NoReturn:
@@ -72,7 +79,7 @@ async def _catalog(container: Any) -> AsyncIterator[list[Product]]:
         after = ids[-1]
 
 
-async def _reindex(container: Any) -> tuple[int, int]:
+async def _reindex(container: Any, *, compact: bool) -> tuple[int, int]:
     init = container.init_resources()
     if init is not None:
         await init
@@ -96,6 +103,9 @@ async def _reindex(container: Any) -> tuple[int, int]:
         for product_id in set(await search.documents()) - seen:
             await search.remove(product_id)
             removed += 1
+        if compact and isinstance(search, CompactableIndex):
+            typer.echo("compacting the index")
+            await search.compact()
         return indexed, removed
     finally:
         shutdown = container.shutdown_resources()
@@ -130,10 +140,30 @@ async def _verify(container: Any) -> tuple[list[str], list[str]]:
             await shutdown
 
 
+async def _compact(container: Any) -> bool:
+    init = container.init_resources()
+    if init is not None:
+        await init
+    try:
+        search = container.search()
+        if not isinstance(search, CompactableIndex):
+            return False
+        await search.compact()
+        return True
+    finally:
+        shutdown = container.shutdown_resources()
+        if shutdown is not None:
+            await shutdown
+
+
 @search_app.command()
-def reindex() -> None:
+def reindex(
+    compact: Annotated[
+        bool, typer.Option(help="Compact the index afterwards (see `commerce search compact`).")
+    ] = True,
+) -> None:
     """Rebuild the search index from the products table."""
-    indexed, removed = asyncio.run(_reindex(_container()))
+    indexed, removed = asyncio.run(_reindex(_container(), compact=compact))
     typer.echo(f"indexed {indexed} products, removed {removed} documents")
 
 
@@ -149,3 +179,13 @@ def verify(
             typer.echo(f"{label} {product_id}")
     if missing or stale:
         raise typer.Exit(1)
+
+
+@search_app.command()
+def compact() -> None:
+    """Compact the index: merge SQLite's FTS5 segments, or rewrite PostgreSQL's table in name
+    order (CLUSTER: searches wait a few seconds). Run it after bulk imports or now and then."""
+    if asyncio.run(_compact(_container())):
+        typer.echo("search index compacted")
+    else:
+        typer.echo("this search index has nothing to compact")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 from typer.testing import CliRunner
 
 from commerce_core.catalog.commands import CreateProduct, DeactivateProduct
@@ -70,3 +71,31 @@ def test_memory_mode_has_nothing_to_reindex(monkeypatch: pytest.MonkeyPatch) -> 
 
     assert result.exit_code == 1
     assert "memory://" in result.output
+
+
+async def _segments(url: str) -> int:
+    """How many FTS5 segments hold the index (one b-tree each for a query to read)."""
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as conn:
+            found = await conn.scalar(text("SELECT count(DISTINCT segid) FROM search_fts_idx"))
+    finally:
+        await engine.dispose()
+    return int(found or 0)
+
+
+def test_compact_merges_the_fts5_segments_and_reindex_compacts(database_url: str) -> None:
+    asyncio.run(_catalog_with_drift(database_url))  # one FTS5 segment per write transaction
+    assert asyncio.run(_segments(database_url)) > 1
+    runner = CliRunner()
+
+    compacted = runner.invoke(search_app, ["compact"])
+
+    assert compacted.exit_code == 0, compacted.output
+    assert "search index compacted" in compacted.output
+    assert asyncio.run(_segments(database_url)) == 1
+    rebuilt = runner.invoke(search_app, ["reindex"])
+    assert rebuilt.exit_code == 0, rebuilt.output
+    assert "compacting the index" in rebuilt.output
+    assert asyncio.run(_segments(database_url)) == 1
+    assert runner.invoke(search_app, ["verify"]).exit_code == 0

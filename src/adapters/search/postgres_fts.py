@@ -297,6 +297,12 @@ class PostgresFtsSearchIndex:
         self._engine = engine
         self._reader = reader  # queries only: the index is written on the primary
 
+    async def compact(self) -> None:
+        """Rewrites the table in name order (CLUSTER, then ANALYZE): products added since the
+        last run land at its end and spread a query's matches over more pages. CLUSTER locks
+        the table (about 4 s at 100,000 products): searches wait meanwhile."""
+        await reorganize(self._engine)
+
     async def index(self, documents: Iterable[SearchDocument]) -> None:
         rows = []
         terms: set[str] = set()
