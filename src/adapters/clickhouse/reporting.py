@@ -120,57 +120,58 @@ def whole_months(date_from: date, date_to: date) -> tuple[date, date] | None:
     return (first, last) if first <= last else None
 
 
-def _summed(
-    table: str,
-    key: str,
-    *,
-    by_bucket: bool = True,
-    period: str = "day",
-    names: tuple[str, str] = ("date_from", "date_to"),
-) -> str:
-    """Committed deltas of a figures table summed over a period, by (bucket, currency) or, with
-    ``by_bucket=False``, by currency alone (``key`` is then a constant)."""
+def _summed(table: str, key: str, *, by_bucket: bool = True) -> str:
+    """Committed deltas of a daily figures table summed over the period, by (bucket, currency)
+    or, with ``by_bucket=False``, by currency alone (``key`` is then a constant)."""
     group = "bucket, currency" if by_bucket else "currency"
     return (
         f"SELECT {key} AS bucket, currency, sum(orders) AS orders, sum(units) AS units, "
         f"sum(revenue_milli) AS revenue_milli FROM {table} "
-        f"WHERE {period} >= %({names[0]})s AND {period} <= %({names[1]})s AND {COMMITTED} "
-        f"GROUP BY {group}"
+        f"WHERE day >= %(date_from)s AND day <= %(date_to)s AND {COMMITTED} GROUP BY {group}"
+    )
+
+
+def _rows_in(table: str, period: str, names: tuple[str, str]) -> str:
+    return (
+        f"SELECT currency, product_id, orders, units, revenue_milli FROM {table} "
+        f"WHERE {period} >= %({names[0]})s AND {period} <= %({names[1]})s AND {COMMITTED}"
     )
 
 
 def _product_sums(date_from: date, date_to: date) -> tuple[str, dict[str, date]]:
     """Sums by product over the period, in one query: its whole months from the monthly rollup,
     the loose days at its ends from the daily rows; each product's name joined from its latest
-    committed facts."""
+    committed facts.
+
+    The rows are grouped by one String, the currency (an ISO code: no space) and the product id
+    joined by a space, split again on the few summed rows: ClickHouse 18.16 hashes a single
+    string key several times faster than the serialised pair (product_id, currency)."""
     daily = "reporting_sales_by_product"
     params = {"date_from": date_from, "date_to": date_to}
     months = whole_months(date_from, date_to)
     if months is None:
-        parts = [_summed(daily, "product_id")]
+        parts = [_rows_in(daily, "day", ("date_from", "date_to"))]
     else:
         first, last = months
         params |= {"first_month": first, "last_month": last}
-        parts = [
-            _summed(MONTHLY, "product_id", period="month", names=("first_month", "last_month"))
-        ]
+        parts = [_rows_in(MONTHLY, "month", ("first_month", "last_month"))]
         if date_from < first:
             params["head_to"] = first - timedelta(days=1)
-            parts.append(_summed(daily, "product_id", names=("date_from", "head_to")))
+            parts.append(_rows_in(daily, "day", ("date_from", "head_to")))
         after_last = _next_month(last)
         if after_last <= date_to:
             params["tail_from"] = after_last
-            parts.append(_summed(daily, "product_id", names=("tail_from", "date_to")))
-    pieces = " UNION ALL ".join(parts)
+            parts.append(_rows_in(daily, "day", ("tail_from", "date_to")))
+    rows = " UNION ALL ".join(parts)
     summed = (
-        "SELECT bucket, currency, sum(orders) AS orders, sum(units) AS units, "
-        f"sum(revenue_milli) AS revenue_milli FROM ({pieces}) GROUP BY bucket, currency"
+        "SELECT concat(currency, ' ', product_id) AS joined, sum(orders) AS orders, "
+        f"sum(units) AS units, sum(revenue_milli) AS revenue_milli FROM ({rows}) GROUP BY joined"
     )
-    if len(parts) == 1:
-        summed = parts[0]
     query = (
-        "SELECT bucket, currency, orders, units, revenue_milli, name, known "
-        f"FROM ({summed}) ANY LEFT JOIN (SELECT product_id AS bucket, "
+        "SELECT bucket, currency, orders, units, revenue_milli, name, known FROM ("
+        "SELECT substring(joined, position(joined, ' ') + 1) AS bucket, "
+        "substring(joined, 1, position(joined, ' ') - 1) AS currency, orders, units, revenue_milli "
+        f"FROM ({summed})) ANY LEFT JOIN (SELECT product_id AS bucket, "
         "argMax(name, batch) AS name, argMax(known, batch) AS known "
         f"FROM reporting_products WHERE {COMMITTED} GROUP BY bucket) USING bucket"
     )
