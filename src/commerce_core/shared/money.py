@@ -14,6 +14,12 @@ _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _MINOR_UNITS = {"JPY": 0, "KRW": 0, "CLP": 0, "ISK": 0, "BHD": 3, "KWD": 3, "JOD": 3, "TND": 3}
 
 
+_TOO_LARGE = Decimal("1e12")
+# Codes that passed the pattern (at most 26**3 of them): a saga makes a few Money values, each
+# checked here first. Values are the code's quantum, Decimal(1).scaleb(-minor units).
+_CHECKED_CURRENCIES: dict[str, Decimal] = {}
+
+
 def minor_units(currency: str) -> int:
     return _MINOR_UNITS.get(currency, 2)
 
@@ -31,23 +37,32 @@ def _to_decimal(value: Any) -> Decimal:
     return amount
 
 
+def _check_currency(currency: Any) -> Decimal:
+    """The quantum of a valid ISO 4217 code; raises InvalidMoney for anything else."""
+    if not isinstance(currency, str) or not _CURRENCY.match(currency):
+        raise InvalidMoney(f"not an ISO 4217 currency code: {currency!r}")
+    quantum = Decimal(1).scaleb(-minor_units(currency))
+    if type(currency) is str:
+        _CHECKED_CURRENCIES[currency] = quantum
+    return quantum
+
+
 @frozen(order=False)
 class Money:
     amount: Decimal
     currency: str
 
     def __attrs_post_init__(self) -> None:
-        if not isinstance(self.currency, str) or not _CURRENCY.match(self.currency):
-            raise InvalidMoney(f"not an ISO 4217 currency code: {self.currency!r}")
+        currency = self.currency
+        quantum = _CHECKED_CURRENCIES.get(currency) if type(currency) is str else None
+        if quantum is None:
+            quantum = _check_currency(currency)
         amount = _to_decimal(self.amount)
         exponent = amount.as_tuple().exponent
-        if isinstance(exponent, int) and -exponent > minor_units(self.currency):
-            raise InvalidMoney(
-                f"{self.currency} has {minor_units(self.currency)} decimal places: {amount}"
-            )
-        if abs(amount) >= Decimal("1e12"):
+        if isinstance(exponent, int) and -exponent > minor_units(currency):
+            raise InvalidMoney(f"{currency} has {minor_units(currency)} decimal places: {amount}")
+        if abs(amount) >= _TOO_LARGE:
             raise InvalidMoney("amount too large")
-        quantum = Decimal(1).scaleb(-minor_units(self.currency))
         object.__setattr__(self, "amount", amount.quantize(quantum))
 
     @classmethod
