@@ -410,22 +410,32 @@ class Projection:
         if not sold:
             return
         changes = self.changes
-        by_category: dict[str, Figures] = {}
-        total = NO_FIGURES
+        # The sums are kept as plain numbers and made Figures once per bucket; the additions are
+        # the ones adding Figures would make, in the same order, from the same zeros (a Decimal
+        # sum's exponent depends on its terms, so the zeros stay).
+        by_category: dict[str, tuple[int, Decimal]] = {}
+        total_units, total_revenue = 0, ZERO
         for line in sold:
-            figures = Figures(sign, sign * line.units, sign * line.revenue)
-            _add(changes.sales_by_product, (day, line.product_id, line.category, currency), figures)
-            by_category[line.category] = by_category.get(line.category, NO_FIGURES) + Figures(
-                0, figures.units, figures.revenue
+            units, revenue = sign * line.units, sign * line.revenue
+            _add(
+                changes.sales_by_product,
+                (day, line.product_id, line.category, currency),
+                Figures(sign, units, revenue),
             )
-            total = total + Figures(0, figures.units, figures.revenue)
-        for category, figures in by_category.items():
+            category_units, category_revenue = by_category.get(line.category, (0, ZERO))
+            by_category[line.category] = (category_units + units, category_revenue + revenue)
+            total_units, total_revenue = total_units + units, total_revenue + revenue
+        for category, (units, revenue) in by_category.items():
             _add(
                 changes.sales_by_category,
                 (day, category, currency),
-                figures + Figures(sign, 0, ZERO),
+                Figures(0 + sign, units + 0, revenue + ZERO),
             )
-        _add(changes.sales_by_day, (day, currency), total + Figures(sign, 0, ZERO))
+        _add(
+            changes.sales_by_day,
+            (day, currency),
+            Figures(0 + sign, total_units + 0, total_revenue + ZERO),
+        )
 
 
 def _add(table: dict[K, Figures], key: K, figures: Figures) -> None:
