@@ -83,7 +83,10 @@ class MemorySearchIndex:
         if held is None or held.document.stock_version >= stock_version:
             return False
         document = evolve(held.document, in_stock=in_stock, stock_version=stock_version)
-        self._entries[product_id] = evolve(held, document=document)
+        # The words and keys come from text a stock change leaves alone: only the document is new.
+        self._entries[product_id] = _Entry(
+            document, held.name_words, held.other_words, held.category_key, held.name_key
+        )
         return held.document.in_stock != in_stock
 
     async def remove(self, product_id: str) -> None:
@@ -115,7 +118,9 @@ class MemorySearchIndex:
         if query.sort == "relevance":
             matches.sort(
                 key=lambda se: (
-                    -se[0], -se[1].document.created_at.timestamp(), se[1].document.product_id
+                    -se[0],
+                    -se[1].document.created_at.timestamp(),
+                    se[1].document.product_id,
                 )
             )
             ordered = [e for _, e in matches]
