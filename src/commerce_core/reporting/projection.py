@@ -465,12 +465,17 @@ def _net_lines(order: OrderFacts) -> tuple[SoldLine, ...]:
         for line in order.lines
         if (units := line.quantity - returned.get(line.product_id, 0)) > 0
     ]
-    gross = sum((line.unit_price * units for line, units in left), ZERO)
-    if not left or (order.refunded > 0 and order.refunded >= gross):
+    if not left:
         return ()
-    shares = _pro_rata(
-        order.refunded, [line.unit_price * units for line, units in left], order.currency
-    )
+    if order.refunded == 0:
+        shares = [ZERO] * len(left)  # what _pro_rata gives for nothing refunded, without sums
+    else:
+        gross = sum((line.unit_price * units for line, units in left), ZERO)
+        if order.refunded > 0 and order.refunded >= gross:
+            return ()
+        shares = _pro_rata(
+            order.refunded, [line.unit_price * units for line, units in left], order.currency
+        )
     return tuple(
         SoldLine(
             line.product_id,
