@@ -120,9 +120,10 @@ class _Repository(Generic[T]):
         stored = self._rows.get(key)
         if stored is None:
             return None
-        # A stored row holds public state only (the unit of work's commit writes it so): one
-        # copy of its attributes is the dirty-check snapshot, another the private copy's own.
-        state = stored.__dict__.copy()
+        # A stored row holds public state only (the unit of work's commit writes it so) and is
+        # never changed in place (a commit stores a new object): its own attributes serve as the
+        # dirty-check snapshot, and one copy of them is the private copy's.
+        state = stored.__dict__
         copy: T = object.__new__(type(stored))
         copy.__dict__.update(state)
         self._seen[key] = copy
