@@ -17,15 +17,13 @@ from attrs import field, frozen
 _CAMEL_BOUNDARY = re.compile(r"(?<!^)(?=[A-Z])")
 
 
-# A random (version 4) UUID: version nibble 4, variant bits 10.
-_UUID4_CLEAR = ~(0xF000 << 64 | 0xC000 << 48) & (1 << 128) - 1
-_UUID4_SET = 0x4000 << 64 | 0x8000 << 48
-
-
 def new_message_id() -> str:
     """``uuid.uuid4().hex`` (the same 16 random bytes, the same 32 digits) without building a
-    UUID object: a saga makes a dozen of these."""
-    return f"{int.from_bytes(os.urandom(16)) & _UUID4_CLEAR | _UUID4_SET:032x}"
+    UUID object or a 128-bit integer: a saga makes a dozen of these."""
+    random = bytearray(os.urandom(16))
+    random[6] = random[6] & 0x0F | 0x40  # version 4
+    random[8] = random[8] & 0x3F | 0x80  # variant 10 (RFC 4122)
+    return random.hex()
 
 
 @frozen(kw_only=True)
