@@ -15,8 +15,9 @@ _MINOR_UNITS = {"JPY": 0, "KRW": 0, "CLP": 0, "ISK": 0, "BHD": 3, "KWD": 3, "JOD
 
 
 _TOO_LARGE = Decimal("1e12")
-# Codes that passed the pattern (at most 26**3 of them): a saga makes a few Money values, each
-# checked here first. Values are the code's quantum, Decimal(1).scaleb(-minor units).
+# Codes that passed the pattern (at most 2 * 26**3: "$" also matches before a final newline, as
+# it always did): a saga makes a few Money values, each checked here first. Values are the code's
+# quantum, Decimal(1).scaleb(-minor units).
 _CHECKED_CURRENCIES: dict[str, Decimal] = {}
 
 
