@@ -41,8 +41,13 @@ def fuzzed_app() -> Starlette:
 def api_schema(fuzzed_app: Starlette) -> Any:
     # schemathesis runs the app's lifespan itself, once, for the rest of the process.
     schema = schemathesis.openapi.from_asgi("/openapi.json", fuzzed_app)
+    # Every call carries an admin's token (below), so generated security headers would only be
+    # overwritten: a case whose one "negative" part was a missing Authorization header, plus an
+    # undeclared query parameter that shrinking dropped, then reads as accepted bad data
+    # (schemathesis issues 4332 and 4762). 401 and 403 have their own tests in tests/api.
     schema.config.generation.update(modes=list(GenerationMode),
-                                    max_examples=EXAMPLES_PER_OPERATION)
+                                    max_examples=EXAMPLES_PER_OPERATION,
+                                    with_security_parameters=False)
     return schema
 
 
