@@ -272,6 +272,7 @@ idempotency_keys = sa.Table(
     sa.Column("response_status", sa.Integer),  # NULL while the first request is in flight
     sa.Column("response_body", sa.LargeBinary),
     sa.Column("response_location", sa.Text),
+    sa.Column("claim_id", sa.String),  # the in-flight owner's; only it completes or releases
 )
 
 refresh_tokens = sa.Table(

@@ -8,6 +8,9 @@ A claim is a lease: a process that dies after claiming leaves the key in flight 
 complete or release it, so once the lease has run out another request takes the claim over (as if
 the key had been released). The lease must outlast any checkout (COMMERCE_CHECKOUT_WAIT_MS and
 the placing of the order), or a slow first request and the retry that took over would both order.
+
+Each claim carries an id its caller chose, and only that id completes or releases it: a request
+whose claim was taken over while it still ran must not drop, nor overwrite, its successor's.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ class IdempotencyRecord:
     fingerprint: str
     created_at: datetime
     response: StoredResponse | None = None  # None while the first request is in flight
+    claim_id: str | None = None  # the owner's; None on rows claimed before claims had ids
 
     @property
     def in_flight(self) -> bool:
@@ -46,15 +50,21 @@ class IdempotencyRecord:
 
 class IdempotencyStore(Protocol):
     async def claim(
-        self, user_id: str, key: str, fingerprint: str, now: datetime
+        self, user_id: str, key: str, fingerprint: str, now: datetime, *, claim_id: str
     ) -> IdempotencyRecord | None:
         """Claims the key atomically. None when this caller now owns it (the key was free, or
         its in-flight claim was older than the store's lease and is now this caller's, with
-        this fingerprint and time); otherwise the record that was there first."""
+        this fingerprint, time and claim id); otherwise the record that was there first."""
         ...
 
-    async def complete(self, user_id: str, key: str, response: StoredResponse) -> None: ...
+    async def complete(
+        self, user_id: str, key: str, response: StoredResponse, *, claim_id: str
+    ) -> bool:
+        """Keeps the response of the in-flight claim ``claim_id``. False, changing nothing, when
+        the key is not that claim's any more (taken over after its lease, or completed)."""
+        ...
 
-    async def release(self, user_id: str, key: str) -> None:
-        """Drops an in-flight claim whose request failed before it had an answer to keep."""
+    async def release(self, user_id: str, key: str, *, claim_id: str) -> bool:
+        """Drops the in-flight claim ``claim_id`` whose request failed before it had an answer
+        to keep. False, changing nothing, when the key is not that claim's any more."""
         ...

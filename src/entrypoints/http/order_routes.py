@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import re
+import secrets
 
 import orjson
 from starlette.requests import Request
@@ -40,6 +42,8 @@ from entrypoints.http.routing import (
     query,
 )
 from entrypoints.http.schema import dump
+
+log = logging.getLogger(__name__)
 
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 _CANCELLED_AS = {
@@ -80,7 +84,10 @@ async def checkout(request: Request) -> Response:
                            field="Idempotency-Key")
     fingerprint = hashlib.sha256(orjson.dumps(dump(data), option=orjson.OPT_SORT_KEYS))
     store: IdempotencyStore = state.idempotency
-    earlier = await store.claim(user_id, key, fingerprint.hexdigest(), state.clock.now())
+    claim_id = secrets.token_hex(16)
+    earlier = await store.claim(
+        user_id, key, fingerprint.hexdigest(), state.clock.now(), claim_id=claim_id
+    )
     if earlier is not None:
         if earlier.fingerprint != fingerprint.hexdigest():
             raise IdempotencyKeyReused(field="Idempotency-Key")
@@ -94,16 +101,28 @@ async def checkout(request: Request) -> Response:
             )
         except BaseException:
             # Nothing was ordered (empty cart, ...): the key stays free for a corrected retry.
-            await store.release(user_id, key)
+            if not await store.release(user_id, key, claim_id=claim_id):
+                _log_lost_claim("release", user_id, key)
             raise
-        await store.complete(user_id, key, StoredResponse(
+        stored = StoredResponse(
             response.status_code, bytes(response.body), response.headers.get("location")
-        ))
+        )
+        if not await store.complete(user_id, key, stored, claim_id=claim_id):
+            _log_lost_claim("complete", user_id, key)
         return response
 
     # Shielded: a client that hangs up mid-checkout must not leave an order without its record,
     # or its retry with the same key would order twice.
     return await asyncio.shield(place_and_remember())
+
+
+def _log_lost_claim(step: str, user_id: str, key: str) -> None:
+    # The checkout outlived the claim's lease and a retry took the key over: that retry's claim
+    # is the key's now, so this request's answer is not kept (the lease is too short for it).
+    log.warning(
+        "idempotency claim lost: %s skipped, the claim was taken over after its lease "
+        "(user %s, key %r)", step, user_id, key,
+    )
 
 
 async def list_orders(request: Request) -> Response:
