@@ -30,11 +30,11 @@ from adapters.reporting_exports import (
 from commerce_core.reporting.model import InventoryReport, LowStockReport, SalesGrouping
 from commerce_core.reporting.ports import EventJournal, ReportingStore
 from commerce_core.reporting.replay import rebuild as replay
+from commerce_core.reporting.reports import period_problems
 from entrypoints.cli_support import fail, run, settings_from_env
 from entrypoints.container import build_container
 from entrypoints.embedded import open_shop
 from entrypoints.http.schema import dump
-from entrypoints.report_period import period_problems
 
 R = TypeVar("R")
 FORMATS = ("json", "csv", "pdf")

@@ -27,14 +27,32 @@ from commerce_core.reporting.projection import Figures, FunnelStep, ProductFacts
 from commerce_core.shared.errors import InvalidInput
 from commerce_core.shared.money import minor_units
 
-MAX_PERIOD_DAYS = 366 * 10
+# The one rule for a report's period, for every store and edge: the first day not after the
+# last, about three years at most (a daily PDF stays a readable size), and dates a store can add a
+# day to.
+MAX_PERIOD_DAYS = 3 * 366  # first and last day included
+EARLIEST, LATEST = date(1970, 1, 1), date(2999, 12, 31)
+
+
+def period_problems(date_from: date, date_to: date) -> list[tuple[str, str]]:
+    """What is wrong with the period, as (``from`` or ``to``, message); empty when it is fine."""
+    problems = [
+        (name, f"must be from {EARLIEST.isoformat()} to {LATEST.isoformat()}")
+        for name, day in (("from", date_from), ("to", date_to))
+        if not EARLIEST <= day <= LATEST
+    ]
+    if not problems and date_from > date_to:
+        problems.append(("to", "must be on or after from"))
+    if not problems and (date_to - date_from).days + 1 > MAX_PERIOD_DAYS:
+        problems.append(("to", f"a report covers at most {MAX_PERIOD_DAYS} days"))
+    return problems
 
 
 def check_period(date_from: date, date_to: date) -> None:
-    if date_from > date_to:
-        raise InvalidInput("the period ends before it starts", field="to")
-    if (date_to - date_from).days > MAX_PERIOD_DAYS:
-        raise InvalidInput("a report covers at most ten years", field="to")
+    problems = period_problems(date_from, date_to)
+    if problems:
+        field, message = problems[0]
+        raise InvalidInput(f"{field} {message}", field=field)
 
 
 def revenue(amount: Decimal, currency: str) -> Decimal:

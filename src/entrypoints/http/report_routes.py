@@ -33,9 +33,9 @@ from commerce_core.reporting.model import (
     SalesReport,
 )
 from commerce_core.reporting.ports import ReportReader
+from commerce_core.reporting.reports import period_problems
 from entrypoints.http.routing import ADMIN, Operation, json, query
 from entrypoints.http.schema import RequestInvalid, spec
-from entrypoints.report_period import period_problems
 
 R = TypeVar("R")
 FORMATS = ("json", "csv", "pdf")
