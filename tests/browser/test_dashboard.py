@@ -9,10 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -26,6 +22,7 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
+from e2e.serving import commerce, serving
 from integration.databases import require_service
 
 REPO = Path(__file__).resolve().parents[2]
@@ -37,22 +34,6 @@ PRODUCTS = [  # sku, name, category, price, stock; LAMP ends under its threshold
     ("PEN-1", "Fountain pen", "office", "12.25", 25),
 ]
 ORDERS = [[("MUG-1", 3), ("PEN-1", 1)], [("LAMP-1", 2)], [("MUG-1", 1), ("LAMP-1", 1)]]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _commerce(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "entrypoints.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 def _seed(base: str) -> None:
@@ -106,37 +87,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("dashboard")
     env = {k: v for k, v in os.environ.items() if not k.startswith("COMMERCE_")}
     env["COMMERCE_DATABASE_URL"] = f"sqlite+aiosqlite:///{folder / 'shop.db'}"
-    admin = _commerce("users", "create-admin", "--email", ADMIN, "--password", PASSWORD, env=env)
+    admin = commerce("users", "create-admin", "--email", ADMIN, "--password", PASSWORD, env=env)
     assert admin.returncode == 0, admin.stderr
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "entrypoints.cli", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"commerce serve did not come up:\n{process.stdout.read()}")
-            time.sleep(0.1)
+    with serving(env) as base:
         _seed(base)
         yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @pytest.fixture

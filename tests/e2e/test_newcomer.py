@@ -7,16 +7,14 @@ search, fill a cart, check out (approved, then declined), cancel, refresh, log o
 from __future__ import annotations
 
 import os
-import socket
 import stat
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+
+from e2e.serving import commerce, serving
 
 PASSWORD = "correct horse battery"
 CATALOG = """sku,name,description,category,price,currency,stock
@@ -25,17 +23,6 @@ MUG-2,Red mug,A mug for coffee,kitchen,9.50,USD,3
 HAM-1,Hammer,Drives nails,tools,25.00,USD,5
 BAD-1,Broken,,kitchen,not-a-price,USD,1
 """
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _commerce(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "entrypoints.cli", *args], env=env,
-                          capture_output=True, text=True, timeout=120)
 
 
 @pytest.fixture
@@ -47,40 +34,17 @@ def shop_env(tmp_path: Path) -> dict[str, str]:
 
 @pytest.fixture
 def server(shop_env: dict[str, str], tmp_path: Path) -> Iterator[str]:
-    admin = _commerce("users", "create-admin", "--email", "boss@example.com",
+    admin = commerce("users", "create-admin", "--email", "boss@example.com",
                       "--password", PASSWORD, "--name", "Boss", env=shop_env)
     assert admin.returncode == 0, admin.stderr
     catalog = tmp_path / "catalog.csv"
     catalog.write_text(CATALOG)
-    imported = _commerce("products", "import", str(catalog), env=shop_env)
+    imported = commerce("products", "import", str(catalog), env=shop_env)
     assert imported.returncode == 1  # one bad row...
     assert "line 5:" in imported.stderr  # ...reported by its line
     assert "imported 3 of 4 rows" in imported.stderr
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "entrypoints.cli", "serve", "--port", str(port)],
-        env=shop_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"commerce serve did not come up:\n{process.stdout.read()}")
-            time.sleep(0.1)
+    with serving(shop_env) as base:
         yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def test_a_newcomer_registers_shops_and_pays(server: str, tmp_path: Path) -> None:

@@ -1,0 +1,56 @@
+"""``commerce`` as a real process for end-to-end tests: a CLI command, or ``commerce serve`` on a
+free loopback port, stopped at the end of the block even when the test fails."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def commerce(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "entrypoints.cli", *args], env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+@contextlib.contextmanager
+def serving(env: dict[str, str], *, timeout_s: float = 30) -> Iterator[str]:
+    """``commerce serve`` with ``env``; yields its base URL once /health answers 200."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "entrypoints.cli", "serve", "--port", str(port)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                assert process.stdout is not None
+                pytest.fail(f"commerce serve did not come up:\n{process.stdout.read()}")
+            time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
