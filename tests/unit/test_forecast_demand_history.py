@@ -8,7 +8,6 @@ from pathlib import Path
 
 from adapters.memory.reporting import MemoryReportingStore
 from adapters.sqlalchemy.database import Database
-from adapters.sqlalchemy.demand_history import SqlDemandHistory
 from adapters.sqlalchemy.reporting import SqlReportingStore
 from commerce_core.cart.events import CartStarted
 from commerce_core.catalog.events import ProductCreated
@@ -63,7 +62,7 @@ async def test_the_sql_daily_series_equals_the_sales_report_read_day_by_day(
         store = SqlReportingStore(database)
         await store.ingest(sales())
         last = FIRST + timedelta(days=12)
-        one_query = await SqlDemandHistory(database).daily_units(FIRST, last)
+        one_query = await store.daily_units(FIRST, last)
         day_by_day = await SalesReportDemandHistory(store).daily_units(FIRST, last)
     finally:
         await database.dispose()

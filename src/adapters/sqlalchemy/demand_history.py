@@ -1,6 +1,6 @@
 """The daily net units of each product (``DemandHistory``) in one grouped query over the SQL read
-model ``reporting_sales_by_product``, for the demand forecast. ``SqlReportingStore`` answers it
-too, through its reader (a read replica when the request tolerates one)."""
+model ``reporting_sales_by_product``, for the demand forecast; ``SqlReportingStore.daily_units``
+runs it through its reader (a read replica when the request tolerates one)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.sqlalchemy import tables as t
-from adapters.sqlalchemy.database import Database
 from commerce_core.reporting.reorder import DailyUnits
 
 
@@ -27,11 +26,3 @@ async def daily_units_on(conn: AsyncConnection, date_from: date, date_to: date) 
     rows = (await conn.execute(query)).all()
     return [DailyUnits(row.product_id, row.day, int(row.units)) for row in rows]
 
-
-class SqlDemandHistory:
-    def __init__(self, database: Database) -> None:
-        self._db = database
-
-    async def daily_units(self, date_from: date, date_to: date) -> list[DailyUnits]:
-        async with self._db.transaction() as conn:
-            return await daily_units_on(conn, date_from, date_to)
