@@ -27,6 +27,7 @@ from commerce_core.notifications.ports import (
 from commerce_core.notifications.preferences import NotificationPreferences
 from commerce_core.notifications.templates import render
 from commerce_core.ordering.events import OrderCancelled, OrderConfirmed
+from commerce_core.shared.deadline import within
 from commerce_core.shared.errors import ConcurrencyConflict, InvalidInput, UserNotFound
 from commerce_core.shared.ports import Clock
 from commerce_core.shared.unit_of_work import UnitOfWork
@@ -159,8 +160,7 @@ async def _send_and_record(
 
 async def _attempt(message: OutgoingMessage, notifier: Notifier) -> tuple[str, Exception | None]:
     try:
-        async with asyncio.timeout(ATTEMPT_TIMEOUT_S):
-            await notifier.send(message)
+        await within(ATTEMPT_TIMEOUT_S, notifier.send(message))
     except Exception as error:  # any channel failure is recorded, never propagated
         log.warning("notification %s failed: %s", message.notification_id, error)
         return message.notification_id, error

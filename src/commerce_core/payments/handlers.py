@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import timedelta
 
@@ -8,6 +7,7 @@ from commerce_core.inventory.events import InventoryReserved
 from commerce_core.ordering.events import OrderCancelled, OrderCreated
 from commerce_core.payments.model import Payment, PaymentStatus
 from commerce_core.payments.ports import ChargeRequest, ChargeResult, PaymentGateway
+from commerce_core.shared.deadline import within
 from commerce_core.shared.errors import TransientError
 from commerce_core.shared.money import Money
 from commerce_core.shared.ports import Clock
@@ -54,9 +54,7 @@ async def charge_reserved_order(
         # CHARGING: a first attempt may have died mid-call; the gateway's key makes a retry safe.
         request = ChargeRequest(payment.order_id, payment.amount, payment.method_token)
     try:
-        # asyncio.timeout, unlike wait_for, runs the call in this task: no task per charge.
-        async with asyncio.timeout(payment_timeout.total_seconds()):
-            result = await gateway.charge(request)
+        result = await within(payment_timeout.total_seconds(), gateway.charge(request))
     except TimeoutError:
         # Outcome unknown. The reservation's TTL bounds the wait: the sweeper cancels the order,
         # and OrderCancelled voids this payment and refunds whatever the gateway took.
