@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Coroutine, Generator
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -29,18 +29,18 @@ async def within(seconds: float, call: Coroutine[Any, Any, T]) -> T:
         return await _Resumed(call, yielded)
 
 
-class _Resumed:
+class _Resumed(Generic[T]):
     """Awaiting it continues ``call`` from the point where it first suspended: it hands the
     awaitable that the call yielded to the task, then relays results, errors and cancellation
     between the task and the call, which is what ``await`` itself does."""
 
     __slots__ = ("_call", "_yielded")
 
-    def __init__(self, call: Coroutine[Any, Any, Any], yielded: Any) -> None:
+    def __init__(self, call: Coroutine[Any, Any, T], yielded: Any) -> None:
         self._call = call
         self._yielded = yielded
 
-    def __await__(self) -> Generator[Any, Any, Any]:
+    def __await__(self) -> Generator[Any, Any, T]:
         call, to_task = self._call, self._yielded
         while True:
             try:
@@ -52,9 +52,11 @@ class _Resumed:
                 try:
                     to_task = call.throw(error)
                 except StopIteration as answered:
-                    return answered.value
+                    result: T = answered.value
+                    return result
             else:
                 try:
                     to_task = call.send(from_task)
                 except StopIteration as answered:
-                    return answered.value
+                    result = answered.value
+                    return result
