@@ -6,6 +6,7 @@ override providers (``container.gateway.override(...)``) before the first use.
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 from collections.abc import Callable
@@ -80,6 +81,42 @@ def jwt_secret_for(settings: Settings) -> str:
     return secret
 
 
+def resolved_once(factory: Callable[[], UnitOfWork]) -> Callable[[], UnitOfWork]:
+    """The bus makes a unit of work for every handler call, a dozen per saga. A
+    dependency-injector Factory resolves its injections again on each call, which cost as much as
+    building the unit of work itself. When every injection is the same object each time (a
+    singleton or a plain object), they are resolved once here and the class is called directly;
+    otherwise the factory is used as it is. Like the bus's other dependencies, this is fixed
+    when the bus is built: override providers before its first use."""
+    factory = _in_force(factory)
+    if not isinstance(factory, providers.Factory) or factory.provides is None:
+        return factory
+    injections = [*factory.args, *factory.kwargs.values()]
+    if not all(_same_each_time(injection) for injection in injections):
+        return factory
+    args = [_value(a) for a in factory.args]
+    kwargs = {name: _value(k) for name, k in factory.kwargs.items()}
+    return functools.partial(factory.provides, *args, **kwargs)
+
+
+def _in_force(injection: Any) -> Any:
+    """The provider that answers for ``injection``: the last override, if any."""
+    while isinstance(injection, providers.Provider) and injection.last_overriding is not None:
+        injection = injection.last_overriding
+    return injection
+
+
+def _same_each_time(injection: object) -> bool:
+    injection = _in_force(injection)
+    return not isinstance(injection, providers.Provider) or isinstance(
+        injection, providers.Singleton | providers.Object
+    )
+
+
+def _value(injection: object) -> object:
+    return injection() if isinstance(injection, providers.Provider) else injection
+
+
 def build_bus(
     *,
     uow_factory: Callable[[], UnitOfWork],
@@ -88,7 +125,7 @@ def build_bus(
     **dependencies: Any,
 ) -> MessageBus:
     return MessageBus(
-        uow_factory=uow_factory,
+        uow_factory=resolved_once(uow_factory),
         command_handlers=command_handlers(),
         event_handlers=event_handlers(),
         dependencies=dependencies,
