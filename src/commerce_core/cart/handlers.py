@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from commerce_core.cart.commands import (
     AddToCart,
     ClearCart,
@@ -28,6 +30,11 @@ async def view_cart(cart: Cart, uow: UnitOfWork) -> CartView:
     """The cart with the catalog's current names and prices; vanished products drop out."""
     async with uow:
         products = await uow.products.get_many(list(cart.lines))
+    return _view(cart, products)
+
+
+def _view(cart: Cart, products: Mapping[str, Product]) -> CartView:
+    """The cart as shown, from the catalog's products (those it lacks have vanished)."""
     lines = tuple(
         CartLineView(pid, products[pid].name, qty, products[pid].price)
         for pid, qty in cart.lines.items()
@@ -47,9 +54,17 @@ def _check_currency(cart_view: CartView, product: Product) -> None:
 async def add_to_cart(
     command: AddToCart, uow: UnitOfWork, carts: CartRepository, clock: Clock
 ) -> CartView:
-    product = await _sellable(uow, command.product_id)
     cart = await carts.get(command.user_id)
-    _check_currency(await view_cart(cart, uow), product)
+    # One read for the product and those already in the cart: it answers the checks and the view.
+    wanted = list(cart.lines)
+    if command.product_id not in cart.lines:
+        wanted.append(command.product_id)
+    async with uow:
+        products = await uow.products.get_many(wanted)
+    product = products.get(command.product_id)
+    if product is None or not product.active:
+        raise UnknownProduct(field="product_id")
+    _check_currency(_view(cart, products), product)
     cart.add(product.id, command.quantity, available=product.stock_available, now=clock.now())
     await carts.save(cart)
     if cart.pending_events:
@@ -58,7 +73,7 @@ async def add_to_cart(
         async with uow:
             uow.track(cart)
             await uow.commit()
-    return await view_cart(cart, uow)
+    return _view(cart, products)
 
 
 async def set_cart_quantity(
