@@ -16,11 +16,14 @@ class Aggregate:
     _events: list[Event]
 
     def _record(self, event: Event) -> None:
-        try:
-            self._events.append(event)
-        except AttributeError:
-            # SQLAlchemy and copy.copy do not run __init__; the list appears on first use.
+        # SQLAlchemy and the repositories' copies do not run __init__: the list appears on first
+        # use. Looked up with a default, not caught as an AttributeError: a loaded aggregate's
+        # first event (most events of a saga) would pay for raising one.
+        events: list[Event] | None = getattr(self, "_events", None)
+        if events is None:
             self._events = [event]
+        else:
+            events.append(event)
 
     @property
     def pending_events(self) -> tuple[Event, ...]:
