@@ -178,10 +178,11 @@ class Stock(Aggregate):
         self.reserved += d_reserved
         self._delta_available = getattr(self, "_delta_available", 0) + d_on_hand - d_reserved
         movement = Movement(self.product_id, d_on_hand, d_reserved, reason, ref, now)
-        try:
-            self._movements.append(movement)
-        except AttributeError:
+        movements: list[Movement] | None = getattr(self, "_movements", None)
+        if movements is None:  # a loaded copy's first movement (not caught: raising costs)
             self._movements = [movement]
+        else:
+            movements.append(movement)
         self._changed_at = now
 
     # -- persistence hand-off -----------------------------------------------------------------
