@@ -128,3 +128,18 @@ def test_zero_and_comparison():
     assert Money.zero("EUR").amount == Decimal("0.00")
     assert Money.of("1.00", "EUR") < Money.of("1.01", "EUR")
     assert not Money.zero("EUR").is_negative
+
+
+def test_sum_adds_amounts_of_one_currency_and_is_zero_for_nothing():
+    total = Money.sum([Money.of("9.99", "EUR"), Money.of("0.01", "EUR"), Money.of("5", "EUR")],
+                      "EUR")
+    assert total == Money.of("15.00", "EUR")
+    assert str(total) == "15.00 EUR"
+    assert str(Money.sum([], "JPY")) == "0 JPY"
+
+
+def test_sum_refuses_a_term_in_another_currency():
+    with pytest.raises(CurrencyMismatch):
+        Money.sum([Money.of("1.00", "EUR"), Money.of("1.00", "USD")], "EUR")
+    with pytest.raises(CurrencyMismatch):
+        Money.sum([Money.of("1.00", "USD")], "EUR")

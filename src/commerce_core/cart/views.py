@@ -26,7 +26,4 @@ class CartView:
     def total(self) -> Money | None:
         if self.currency is None:
             return None
-        total = Money.zero(self.currency)
-        for line in self.items:
-            total = total + line.subtotal
-        return total
+        return Money.sum((line.subtotal for line in self.items), self.currency)

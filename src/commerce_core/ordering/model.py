@@ -113,10 +113,7 @@ class Order(Aggregate):
 
     @property
     def total(self) -> Money:
-        total = Money.zero(self.currency)
-        for line in self.lines:
-            total = total + line.subtotal
-        return total
+        return Money.sum((line.subtotal for line in self.lines), self.currency)
 
     def can_move_to(self, target: OrderStatus) -> bool:
         return target in ALLOWED_TRANSITIONS[self.status]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -81,6 +82,18 @@ class Money:
     @classmethod
     def zero(cls, currency: str) -> Money:
         return cls(Decimal(0), currency)
+
+    @classmethod
+    def sum(cls, values: Iterable[Money], currency: str) -> Money:
+        """The total of ``values``, all in ``currency`` (CurrencyMismatch otherwise); zero when
+        there are none. One Money made, not one per term (an order's total is taken twice a
+        saga)."""
+        amount: Decimal | None = None
+        for value in values:
+            if value.currency != currency:
+                raise CurrencyMismatch(f"{currency} and {value.currency}")
+            amount = value.amount if amount is None else amount + value.amount
+        return cls.zero(currency) if amount is None else cls._exact(amount, currency)
 
     def _same_currency(self, other: Money) -> None:
         if self.currency != other.currency:
