@@ -28,7 +28,7 @@ def new_message_id() -> str:
     eight of these, and ``os.urandom`` was a fortieth of its cost). A message id must be unique,
     not secret: ``random`` is seeded from the system's entropy and reseeded in every forked
     child, so processes never share a sequence."""
-    return f"{getrandbits(128) & _UUID4_CLEARED | _UUID4_SET:032x}"
+    return (getrandbits(128) & _UUID4_CLEARED | _UUID4_SET).to_bytes(16, "big").hex()
 
 
 @frozen(kw_only=True)
