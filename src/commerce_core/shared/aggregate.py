@@ -30,6 +30,9 @@ class Aggregate:
         return tuple(getattr(self, "_events", ()))
 
     def pull_events(self) -> list[Event]:
-        events = getattr(self, "_events", [])
+        events: list[Event] | None = getattr(self, "_events", None)
+        if not events:
+            # Most aggregates a unit of work hands out were only read: leave them as they are.
+            return []
         self._events = []
         return events
