@@ -24,9 +24,11 @@ def public_state(obj: object) -> dict[str, Any]:
     return {k: v for k, v in obj.__dict__.items() if k[0] != "_"}
 
 
-def copy_of_state(obj: T, state: dict[str, Any]) -> T:
+def with_state(obj: T, state: dict[str, Any]) -> T:
+    """A new object of ``obj``'s class whose attributes are ``state`` itself, not a copy of it:
+    the caller hands ``state`` over and changes it no more."""
     clone: T = object.__new__(type(obj))
-    clone.__dict__.update(state)
+    clone.__dict__ = state
     return clone
 
 
@@ -35,7 +37,7 @@ def private_copy(obj: T) -> T:
 
     Shallow is enough: aggregates hold immutable values (tuples, frozen value objects).
     """
-    return copy_of_state(obj, public_state(obj))
+    return with_state(obj, public_state(obj))
 
 
 class Tracked:
@@ -59,12 +61,17 @@ class Tracked:
 
     def changed_state(self) -> dict[str, Any] | None:
         """The aggregate's public state if it differs from the one it was loaded with."""
-        current = self.aggregate.__dict__
-        if current == self.snapshot:
+        current: dict[str, Any] = self.aggregate.__dict__
+        snapshot = self.snapshot
+        if current == snapshot:
             # No transient attribute and nothing changed: the common case, without a copy.
             return None
+        if snapshot is not None and current.keys() == snapshot.keys():
+            # No transient attribute (the snapshot has none), so a value changed: the public
+            # state is the whole of it, and a plain copy is far cheaper than filtering the keys.
+            return current.copy()
         state = public_state(self.aggregate)
-        return None if state == self.snapshot else state
+        return None if state == snapshot else state
 
     def committed(self, state: dict[str, Any]) -> None:
         self.is_new = False
@@ -124,8 +131,7 @@ class _Repository(Generic[T]):
         # never changed in place (a commit stores a new object): its own attributes serve as the
         # dirty-check snapshot, and one copy of them is the private copy's.
         state = stored.__dict__
-        copy: T = object.__new__(type(stored))
-        copy.__dict__.update(state)
+        copy: T = with_state(stored, state.copy())
         self._seen[key] = copy
         tracking = self._tracking
         tracking.by_id[id(copy)] = Tracked(self.table, key, copy, False, state, self._rows)

@@ -25,8 +25,8 @@ from adapters.memory.repositories import (
     Tracked,
     Tracking,
     _Repository,
-    copy_of_state,
     public_state,
+    with_state,
 )
 from adapters.memory.returns import MemoryReturnRepository
 from adapters.memory.store import MemoryStore, OutboxRow
@@ -218,14 +218,16 @@ class MemoryUnitOfWork(UnitOfWorkBase):
                 # Nothing but transient attributes moved since the check computed it.
                 state = checked_state
                 state["version"] = version
-            tracked.rows[tracked.key] = copy_of_state(aggregate, state)
+            # The stored row takes the state dict itself, which also becomes the snapshot: a
+            # stored row is never changed in place, so neither is the dict.
+            tracked.rows[tracked.key] = with_state(aggregate, state)
             if tracked.is_new:
                 self._index_new(aggregate)
             tracked.committed(state)
         for tracked in stock_writes:
             stock = tracked.aggregate
             state = public_state(stock)
-            store.stock[stock.product_id] = copy_of_state(stock, state)
+            store.stock[stock.product_id] = with_state(stock, state)
             store.movements[stock.product_id].extend(stock.take_movements())
             tracked.committed(state)
         if message is not None:
