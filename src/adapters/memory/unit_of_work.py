@@ -71,7 +71,8 @@ class _OnFirstUse(Generic[R]):
             return self
         repository = self._type(uow._store, uow._tracking)
         # From now on the instance's own attribute answers (this descriptor has no __set__).
-        uow.__dict__[self._name] = repository
+        # setattr rather than uow.__dict__[...], which would build the instance's dict.
+        setattr(uow, self._name, repository)
         uow._repositories.append(repository)
         return repository
 
@@ -102,13 +103,12 @@ class MemoryUnitOfWork(UnitOfWorkBase):
     async def __aenter__(self) -> Self:
         self._start()
         tracking = self._tracking
-        tracking.by_id = {}
+        tracking.by_id.clear()  # (only the unit of work and its repositories see the dict)
         tracking.seen = self._seen
         for repository in self._repositories:
-            repository._seen = {}  # repository.begin(), one call less
+            repository._seen.clear()  # repository.begin(), one call less
         message = self._message_to_check()
         if message is not None and message in self._store.inbox:
-            tracking.by_id = {}
             raise AlreadyProcessed(message)
         return self
 
@@ -119,8 +119,8 @@ class MemoryUnitOfWork(UnitOfWorkBase):
         tb: TracebackType | None,
     ) -> None:
         if not self._committed:
-            self._tracking.by_id = {}  # nothing reached the store: forget the copies
-        self._seen = []
+            self._tracking.by_id.clear()  # nothing reached the store: forget the copies
+        self._seen.clear()
 
     async def commit(self, *, completes_message: bool = True) -> None:
         writes, stock_writes = self._check()
@@ -132,7 +132,7 @@ class MemoryUnitOfWork(UnitOfWorkBase):
         self._committed_with(events, message)
 
     async def rollback(self) -> None:
-        self._tracking.by_id = {}
+        self._tracking.by_id.clear()
 
     def _check(self) -> tuple[list[tuple[Tracked, dict[str, Any] | None]], list[Tracked]]:
         """The writes this commit makes, each checked as the SQL statements would; raises on a
