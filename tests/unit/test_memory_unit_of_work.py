@@ -181,6 +181,51 @@ async def test_a_transient_attribute_alone_is_no_change(store, clock):
     assert "_events" not in vars(store.products["p1"])
 
 
+async def test_after_a_rollback_a_read_sees_the_store_again(store, clock):
+    await _seed(store, _product(clock))
+    uow = _uow(store)
+
+    async with uow:
+        product = await uow.products.get("p1")
+        product.name = "Scribbled"
+        await uow.rollback()
+        again = await uow.products.get("p1")
+        assert again is not product
+        assert again.name == "Lamp"
+        await uow.commit()
+
+    assert (store.products["p1"].name, store.products["p1"].version) == ("Lamp", 1)
+
+
+async def test_adding_a_new_row_under_a_key_read_before_is_a_concurrency_conflict(store, clock):
+    await _seed(store, _product(clock))
+    uow = _uow(store)
+
+    async with uow:
+        await uow.products.get("p1")
+        uow.products.add(_product(clock, sku="OTHER"))
+        with pytest.raises(ConcurrencyConflict):
+            await uow.commit()
+
+    assert store.products["p1"].sku == "SKU-1"
+
+
+async def test_commits_in_steps_write_each_change_once(store, clock):
+    await _seed(store, _product(clock))
+    uow = _uow(store)
+
+    async with uow:
+        product = await uow.products.get("p1")
+        product.update(now=clock.now(), name="First")
+        await uow.commit()
+        await uow.commit()  # nothing changed since
+        product.update(now=clock.now(), name="Second")
+        await uow.commit()
+
+    assert (store.products["p1"].name, store.products["p1"].version) == ("Second", 3)
+    assert [e.name for e in (r.event for r in store.outbox.values())] == ["First", "Second"]
+
+
 async def test_a_unit_of_work_can_be_entered_again_after_a_commit(store, clock):
     uow = _uow(store)
     async with uow:
