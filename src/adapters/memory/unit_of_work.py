@@ -107,7 +107,8 @@ class MemoryUnitOfWork(UnitOfWorkBase):
     async def __aenter__(self) -> Self:
         self._start()
         self._tracking.seen = self._seen
-        self._forget()
+        if self._repositories:  # none on a first entry: they are made on first use
+            self._forget()
         message = self._message_to_check()
         if message is not None and message in self._store.inbox:
             raise AlreadyProcessed(message)
@@ -119,7 +120,7 @@ class MemoryUnitOfWork(UnitOfWorkBase):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if not self._committed:
+        if not self._committed and self._repositories:
             self._forget()  # nothing reached the store: forget the copies
         self._seen.clear()
 
