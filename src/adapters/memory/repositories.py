@@ -115,7 +115,8 @@ class _Repository(Generic[T]):
         # never changed in place (a commit stores a new object): its own attributes serve as the
         # dirty-check snapshot, and one copy of them is the private copy's.
         state = stored.__dict__
-        copy: T = with_state(stored, state.copy())
+        copy: T = object.__new__(type(stored))  # with_state(), inlined on this hot path
+        copy.__dict__ = state.copy()
         self._seen[key] = copy
         self._loaded[key] = state
         self._tracking.seen.append(copy)

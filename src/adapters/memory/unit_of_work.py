@@ -228,7 +228,9 @@ class MemoryUnitOfWork(UnitOfWorkBase):
                 state["version"] = version
             # The stored row takes the state dict itself, which also becomes the snapshot of a
             # next commit: a stored row is never changed in place, so neither is the dict.
-            repository._rows[key] = with_state(aggregate, state)
+            row = object.__new__(type(aggregate))  # with_state(), inlined on this hot path
+            row.__dict__ = state
+            repository._rows[key] = row
             repository._loaded[key] = state
             if snapshot is None:
                 self._index_new(aggregate)
