@@ -145,6 +145,87 @@ async def test_a_transaction_works_on_private_copies(store, clock):
     assert store.products["p1"].name == "Lamp"
 
 
+async def test_a_committed_change_is_stored_apart_from_the_private_copy(store, clock):
+    await _seed(store, _product(clock))
+    uow = _uow(store)
+
+    async with uow:
+        product = await uow.products.get("p1")
+        product.stock_available = 3  # a change that records no event
+        await uow.commit()
+        product.stock_available = 2  # after the commit: stays private
+        product.name = "Scribbled"
+
+    stored = store.products["p1"]
+    assert (stored.stock_available, stored.name, stored.version) == (3, "Lamp", 2)
+    assert stored is not product
+    assert "_events" not in vars(stored)
+    async with _uow(store) as other:
+        again = await other.products.get("p1")
+        again.stock_available = 1
+        assert store.products["p1"].stock_available == 3  # the copy is not the stored row
+        await other.commit()
+    assert (store.products["p1"].stock_available, store.products["p1"].version) == (1, 3)
+
+
+async def test_a_transient_attribute_alone_is_no_change(store, clock):
+    await _seed(store, _product(clock))
+    uow = _uow(store)
+
+    async with uow:
+        product = await uow.products.get("p1")
+        product.pull_events()  # leaves an empty (transient) event list behind
+        await uow.commit()
+
+    assert store.products["p1"].version == 1
+    assert "_events" not in vars(store.products["p1"])
+
+
+async def test_after_a_rollback_a_read_sees_the_store_again(store, clock):
+    await _seed(store, _product(clock))
+    uow = _uow(store)
+
+    async with uow:
+        product = await uow.products.get("p1")
+        product.name = "Scribbled"
+        await uow.rollback()
+        again = await uow.products.get("p1")
+        assert again is not product
+        assert again.name == "Lamp"
+        await uow.commit()
+
+    assert (store.products["p1"].name, store.products["p1"].version) == ("Lamp", 1)
+
+
+async def test_adding_a_new_row_under_a_key_read_before_is_a_concurrency_conflict(store, clock):
+    await _seed(store, _product(clock))
+    uow = _uow(store)
+
+    async with uow:
+        await uow.products.get("p1")
+        uow.products.add(_product(clock, sku="OTHER"))
+        with pytest.raises(ConcurrencyConflict):
+            await uow.commit()
+
+    assert store.products["p1"].sku == "SKU-1"
+
+
+async def test_commits_in_steps_write_each_change_once(store, clock):
+    await _seed(store, _product(clock))
+    uow = _uow(store)
+
+    async with uow:
+        product = await uow.products.get("p1")
+        product.update(now=clock.now(), name="First")
+        await uow.commit()
+        await uow.commit()  # nothing changed since
+        product.update(now=clock.now(), name="Second")
+        await uow.commit()
+
+    assert (store.products["p1"].name, store.products["p1"].version) == ("Second", 3)
+    assert [e.name for e in (r.event for r in store.outbox.values())] == ["First", "Second"]
+
+
 async def test_a_unit_of_work_can_be_entered_again_after_a_commit(store, clock):
     uow = _uow(store)
     async with uow:

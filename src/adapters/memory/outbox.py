@@ -22,8 +22,9 @@ class MemoryOutbox:
         return events
 
     async def mark_delivered(self, message_ids: list[str]) -> None:
+        outbox = self._store.outbox
         for message_id in message_ids:
-            self._store.outbox.pop(message_id, None)
+            outbox.pop(message_id, None)
 
     async def backlog(self) -> int:
         return len(self._store.outbox)

@@ -24,9 +24,11 @@ def public_state(obj: object) -> dict[str, Any]:
     return {k: v for k, v in obj.__dict__.items() if k[0] != "_"}
 
 
-def copy_of_state(obj: T, state: dict[str, Any]) -> T:
+def with_state(obj: T, state: dict[str, Any]) -> T:
+    """A new object of ``obj``'s class whose attributes are ``state`` itself, not a copy of it:
+    the caller hands ``state`` over and changes it no more."""
     clone: T = object.__new__(type(obj))
-    clone.__dict__.update(state)
+    clone.__dict__ = state
     return clone
 
 
@@ -35,41 +37,21 @@ def private_copy(obj: T) -> T:
 
     Shallow is enough: aggregates hold immutable values (tuples, frozen value objects).
     """
-    return copy_of_state(obj, public_state(obj))
+    return with_state(obj, public_state(obj))
 
 
-class Tracked:
-    __slots__ = ("aggregate", "is_new", "key", "loaded_version", "rows", "snapshot", "table")
-
-    def __init__(
-        self,
-        table: str,
-        key: str,
-        aggregate: Any,
-        is_new: bool,
-        snapshot: dict[str, Any] | None,
-        rows: dict[str, Any],
-    ) -> None:
-        """``snapshot`` is the public state the aggregate was loaded with (None when new);
-        ``rows`` is the store's table the aggregate belongs to."""
-        self.table, self.key, self.aggregate, self.is_new = table, key, aggregate, is_new
-        self.rows = rows
-        self.loaded_version: int | None = None if is_new else aggregate.version
-        self.snapshot = snapshot
-
-    def changed_state(self) -> dict[str, Any] | None:
-        """The aggregate's public state if it differs from the one it was loaded with."""
-        current = self.aggregate.__dict__
-        if current == self.snapshot:
-            # No transient attribute and nothing changed: the common case, without a copy.
-            return None
-        state = public_state(self.aggregate)
-        return None if state == self.snapshot else state
-
-    def committed(self, state: dict[str, Any]) -> None:
-        self.is_new = False
-        self.loaded_version = self.aggregate.version
-        self.snapshot = state
+def changed_state(aggregate: Any, snapshot: dict[str, Any]) -> dict[str, Any] | None:
+    """The aggregate's public state if it differs from ``snapshot``, the one it was read with."""
+    current: dict[str, Any] = aggregate.__dict__
+    if current == snapshot:
+        # No transient attribute and nothing changed: the common case, without a copy.
+        return None
+    if current.keys() == snapshot.keys():
+        # No transient attribute (the snapshot has none), so a value changed: the public
+        # state is the whole of it, and a plain copy is far cheaper than filtering the keys.
+        return current.copy()
+    state = public_state(aggregate)
+    return None if state == snapshot else state
 
 
 class Tracking:
@@ -81,14 +63,21 @@ class Tracking:
     per handler call, that collector was a fifth of a saga's CPU time).
     """
 
-    __slots__ = ("by_id", "seen")
+    __slots__ = ("seen",)
 
     def __init__(self) -> None:
-        self.by_id: dict[int, Tracked] = {}  # by id() of the aggregate
         self.seen: list[Any] = []  # the aggregates, in the order they were handed out
 
 
 class _Repository(Generic[T]):
+    """One table of the store as a transaction sees it.
+
+    ``_seen`` is the transaction's identity map: the aggregate handed out (or added) per key.
+    ``_loaded`` holds, per key read from the store, the stored state it was read with: the
+    dirty-check snapshot and the version the commit checks. A key of ``_seen`` without one is a
+    new row. The unit of work's commit reads both, and so needs no record per aggregate.
+    """
+
     table: str
 
     def __init__(self, store: MemoryStore, tracking: Tracking) -> None:
@@ -96,9 +85,12 @@ class _Repository(Generic[T]):
         self._rows: dict[str, Any] = getattr(store, self.table)  # store.table, one call less
         self._tracking = tracking
         self._seen: dict[str, T] = {}
+        self._loaded: dict[str, dict[str, Any]] = {}
 
-    def begin(self) -> None:
-        self._seen = {}
+    def forget(self) -> None:
+        """Drops the transaction's copies: the next one starts afresh."""
+        self._seen.clear()
+        self._loaded.clear()
 
     def _key(self, aggregate: T) -> str:
         raise NotImplementedError
@@ -106,9 +98,8 @@ class _Repository(Generic[T]):
     def add(self, aggregate: T) -> None:
         key = self._key(aggregate)
         self._seen[key] = aggregate
-        tracking = self._tracking
-        tracking.by_id[id(aggregate)] = Tracked(self.table, key, aggregate, True, None, self._rows)
-        tracking.seen.append(aggregate)
+        self._loaded.pop(key, None)  # a new row, even where one was read under its key
+        self._tracking.seen.append(aggregate)
 
     async def get(self, key: str) -> T | None:
         return self._load(key)
@@ -124,12 +115,11 @@ class _Repository(Generic[T]):
         # never changed in place (a commit stores a new object): its own attributes serve as the
         # dirty-check snapshot, and one copy of them is the private copy's.
         state = stored.__dict__
-        copy: T = object.__new__(type(stored))
-        copy.__dict__.update(state)
+        copy: T = object.__new__(type(stored))  # with_state(), inlined on this hot path
+        copy.__dict__ = state.copy()
         self._seen[key] = copy
-        tracking = self._tracking
-        tracking.by_id[id(copy)] = Tracked(self.table, key, copy, False, state, self._rows)
-        tracking.seen.append(copy)
+        self._loaded[key] = state
+        self._tracking.seen.append(copy)
         return copy
 
     def _load_many(self, keys: Sequence[str]) -> dict[str, T]:

@@ -22,11 +22,11 @@ from adapters.memory.repositories import (
     MemoryReservationRepository,
     MemoryStockRepository,
     MemoryUserRepository,
-    Tracked,
     Tracking,
     _Repository,
-    copy_of_state,
+    changed_state,
     public_state,
+    with_state,
 )
 from adapters.memory.returns import MemoryReturnRepository
 from adapters.memory.store import MemoryStore, OutboxRow
@@ -45,6 +45,10 @@ from commerce_core.shared.events import Event
 from commerce_core.shared.unit_of_work import AlreadyProcessed, UnitOfWorkBase
 
 R = TypeVar("R", bound=_Repository[Any])
+
+# A write of a commit: (repository, key, aggregate, the snapshot it was read with or None for a
+# new row, the public state a changed row's check computed or None).
+_Write = tuple[_Repository[Any], str, Any, dict[str, Any] | None, dict[str, Any] | None]
 
 
 class _OnFirstUse(Generic[R]):
@@ -71,7 +75,8 @@ class _OnFirstUse(Generic[R]):
             return self
         repository = self._type(uow._store, uow._tracking)
         # From now on the instance's own attribute answers (this descriptor has no __set__).
-        uow.__dict__[self._name] = repository
+        # setattr rather than uow.__dict__[...], which would build the instance's dict.
+        setattr(uow, self._name, repository)
         uow._repositories.append(repository)
         return repository
 
@@ -101,14 +106,11 @@ class MemoryUnitOfWork(UnitOfWorkBase):
 
     async def __aenter__(self) -> Self:
         self._start()
-        tracking = self._tracking
-        tracking.by_id = {}
-        tracking.seen = self._seen
-        for repository in self._repositories:
-            repository._seen = {}  # repository.begin(), one call less
+        self._tracking.seen = self._seen
+        if self._repositories:  # none on a first entry: they are made on first use
+            self._forget()
         message = self._message_to_check()
         if message is not None and message in self._store.inbox:
-            tracking.by_id = {}
             raise AlreadyProcessed(message)
         return self
 
@@ -118,9 +120,9 @@ class MemoryUnitOfWork(UnitOfWorkBase):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if not self._committed:
-            self._tracking.by_id = {}  # nothing reached the store: forget the copies
-        self._seen = []
+        if not self._committed and self._repositories:
+            self._forget()  # nothing reached the store: forget the copies
+        self._seen.clear()
 
     async def commit(self, *, completes_message: bool = True) -> None:
         writes, stock_writes = self._check()
@@ -132,58 +134,65 @@ class MemoryUnitOfWork(UnitOfWorkBase):
         self._committed_with(events, message)
 
     async def rollback(self) -> None:
-        self._tracking.by_id = {}
+        self._forget()
 
-    def _check(self) -> tuple[list[tuple[Tracked, dict[str, Any] | None]], list[Tracked]]:
-        """The writes this commit makes, each checked as the SQL statements would; raises on a
-        guard or version clash, before anything is written. A changed row comes with the
-        public state its check computed (None for a new row)."""
-        writes: list[tuple[Tracked, dict[str, Any] | None]] = []
-        stock_writes: list[tuple[Tracked, int, int, int]] = []
-        for tracked in self._tracking.by_id.values():
-            aggregate = tracked.aggregate
-            if isinstance(aggregate, Stock):
-                staged = self._check_stock(tracked)
-                if staged is not None:
-                    stock_writes.append(staged)
-            elif tracked.is_new:
-                self._check_row(tracked)
-                writes.append((tracked, None))
-            elif (state := tracked.changed_state()) is not None:
-                self._check_row(tracked)
-                writes.append((tracked, state))
+    def _forget(self) -> None:
+        for repository in self._repositories:
+            repository.forget()
+
+    def _check(self) -> tuple[list[_Write], list[_Write]]:
+        """The writes this commit makes (rows, then stock), each checked as the SQL statements
+        would; raises on a guard or version clash, before anything is written."""
+        writes: list[_Write] = []
+        stock_writes: list[_Write] = []
+        stock_figures: list[tuple[Stock, tuple[int, int, int]]] = []
+        for repository in self._repositories:
+            loaded = repository._loaded
+            for key, aggregate in repository._seen.items():
+                snapshot = loaded.get(key)
+                if isinstance(aggregate, Stock):
+                    figures = self._check_stock(aggregate, snapshot)
+                    if figures is not None:
+                        stock_writes.append((repository, key, aggregate, snapshot, None))
+                        stock_figures.append((aggregate, figures))
+                elif snapshot is None:
+                    self._check_new(repository, key, aggregate)
+                    writes.append((repository, key, aggregate, None, None))
+                elif (state := changed_state(aggregate, snapshot)) is not None:
+                    self._check_version(repository, key, snapshot)
+                    writes.append((repository, key, aggregate, snapshot, state))
         # Every check passed: hand the figures the store will hold to the aggregates.
-        for tracked, on_hand, reserved, version in stock_writes:
-            tracked.aggregate.stored_as(on_hand, reserved, version)
-        return writes, [tracked for tracked, *_ in stock_writes]
+        for stock, (on_hand, reserved, version) in stock_figures:
+            stock.stored_as(on_hand, reserved, version)
+        return writes, stock_writes
 
-    def _check_row(self, tracked: Tracked) -> None:
-        table = tracked.rows
-        key = tracked.key
-        if tracked.is_new:
-            aggregate = tracked.aggregate
-            if isinstance(aggregate, User) and aggregate.email in self._store.user_ids_by_email:
-                raise EmailTaken(f"{aggregate.email} is already registered", field="email")
-            if isinstance(aggregate, Product) and aggregate.sku in self._store.product_ids_by_sku:
-                raise DuplicateSku(f"sku {aggregate.sku!r} exists", field="sku")
-            if key in table:
-                raise ConcurrencyConflict(f"{tracked.table} {key} was created concurrently")
-            return
-        stored: Any = table.get(key)
-        if stored is None or stored.version != tracked.loaded_version:
-            raise ConcurrencyConflict(f"{tracked.table} {key} changed since it was read")
+    def _check_new(self, repository: _Repository[Any], key: str, aggregate: object) -> None:
+        if isinstance(aggregate, User) and aggregate.email in self._store.user_ids_by_email:
+            raise EmailTaken(f"{aggregate.email} is already registered", field="email")
+        if isinstance(aggregate, Product) and aggregate.sku in self._store.product_ids_by_sku:
+            raise DuplicateSku(f"sku {aggregate.sku!r} exists", field="sku")
+        if key in repository._rows:
+            raise ConcurrencyConflict(f"{repository.table} {key} was created concurrently")
 
-    def _check_stock(self, tracked: Tracked) -> tuple[Tracked, int, int, int] | None:
-        stock = tracked.aggregate
-        assert isinstance(stock, Stock)
+    def _check_version(
+        self, repository: _Repository[Any], key: str, snapshot: dict[str, Any]
+    ) -> None:
+        stored: Any = repository._rows.get(key)
+        if stored is None or stored.version != snapshot["version"]:
+            raise ConcurrencyConflict(f"{repository.table} {key} changed since it was read")
+
+    def _check_stock(
+        self, stock: Stock, snapshot: dict[str, Any] | None
+    ) -> tuple[int, int, int] | None:
+        """The figures the store will hold (on hand, reserved, version), or None: no change."""
         movements = stock.pending_movements
         d_on_hand = sum(m.delta_on_hand for m in movements)
         d_reserved = sum(m.delta_reserved for m in movements)
         stored = self._store.stock.get(stock.product_id)
-        if tracked.is_new:
+        if snapshot is None:
             if stored is not None:
                 raise ConcurrencyConflict(f"stock {stock.product_id} was created concurrently")
-            return tracked, d_on_hand, d_reserved, 1
+            return d_on_hand, d_reserved, 1
         if stored is None:
             raise ConcurrencyConflict(f"stock {stock.product_id} vanished")
         threshold_changed = stored.low_stock_threshold != stock.low_stock_threshold
@@ -199,35 +208,37 @@ class MemoryUnitOfWork(UnitOfWorkBase):
                 requested=-(d_on_hand - d_reserved),
                 available=stored.available,
             )
-        return tracked, on_hand, reserved, stored.version + 1
+        return on_hand, reserved, stored.version + 1
 
     def _write(
         self,
-        writes: list[tuple[Tracked, dict[str, Any] | None]],
-        stock_writes: list[Tracked],
+        writes: list[_Write],
+        stock_writes: list[_Write],
         events: list[Event],
         message: tuple[str, str] | None,
     ) -> None:
         store = self._store
-        for tracked, checked_state in writes:
-            aggregate: Any = tracked.aggregate
-            version = aggregate.version = (tracked.loaded_version or 0) + 1
+        for repository, key, aggregate, snapshot, checked_state in writes:
+            version = aggregate.version = (0 if snapshot is None else snapshot["version"]) + 1
             if checked_state is None:
                 state = public_state(aggregate)
             else:
                 # Nothing but transient attributes moved since the check computed it.
                 state = checked_state
                 state["version"] = version
-            tracked.rows[tracked.key] = copy_of_state(aggregate, state)
-            if tracked.is_new:
+            # The stored row takes the state dict itself, which also becomes the snapshot of a
+            # next commit: a stored row is never changed in place, so neither is the dict.
+            row = object.__new__(type(aggregate))  # with_state(), inlined on this hot path
+            row.__dict__ = state
+            repository._rows[key] = row
+            repository._loaded[key] = state
+            if snapshot is None:
                 self._index_new(aggregate)
-            tracked.committed(state)
-        for tracked in stock_writes:
-            stock = tracked.aggregate
+        for repository, key, stock, _, _ in stock_writes:
             state = public_state(stock)
-            store.stock[stock.product_id] = copy_of_state(stock, state)
-            store.movements[stock.product_id].extend(stock.take_movements())
-            tracked.committed(state)
+            store.stock[key] = with_state(stock, state)
+            store.movements[key].extend(stock.take_movements())
+            repository._loaded[key] = state
         if message is not None:
             store.inbox.add(message)
         if events:
@@ -245,5 +256,6 @@ class MemoryUnitOfWork(UnitOfWorkBase):
         elif isinstance(aggregate, Order):
             store.order_ids_by_user[aggregate.user_id].append(aggregate.id)
 
-    def __iter__(self) -> Iterator[Tracked]:  # pragma: no cover - debugging aid
-        return iter(self._tracking.by_id.values())
+    def __iter__(self) -> Iterator[Any]:  # pragma: no cover - debugging aid
+        for repository in self._repositories:
+            yield from repository._seen.values()
