@@ -46,12 +46,21 @@ def changed_state(aggregate: Any, snapshot: dict[str, Any]) -> dict[str, Any] | 
     if current == snapshot:
         # No transient attribute and nothing changed: the common case, without a copy.
         return None
-    if current.keys() == snapshot.keys():
-        # No transient attribute (the snapshot has none), so a value changed: the public
-        # state is the whole of it, and a plain copy is far cheaper than filtering the keys.
-        return current.copy()
-    state = public_state(aggregate)
+    state = public_state_after(aggregate, snapshot)
     return None if state == snapshot else state
+
+
+def public_state_after(aggregate: Any, snapshot: dict[str, Any]) -> dict[str, Any]:
+    """``public_state(aggregate)`` for an aggregate read with ``snapshot``, found faster: only
+    the keys the snapshot lacks can be transient (a snapshot holds public state only), usually
+    the one or two an aggregate keeps while it has events or movements pending, so the state is
+    a plain copy less those instead of a filter over every key."""
+    current: dict[str, Any] = aggregate.__dict__
+    state = current.copy()
+    for key in current.keys() - snapshot.keys():
+        if key[0] == "_":
+            del state[key]
+    return state
 
 
 class Tracking:

@@ -26,6 +26,7 @@ from adapters.memory.repositories import (
     _Repository,
     changed_state,
     public_state,
+    public_state_after,
     with_state,
 )
 from adapters.memory.returns import MemoryReturnRepository
@@ -234,8 +235,8 @@ class MemoryUnitOfWork(UnitOfWorkBase):
             repository._loaded[key] = state
             if snapshot is None:
                 self._index_new(aggregate)
-        for repository, key, stock, _, _ in stock_writes:
-            state = public_state(stock)
+        for repository, key, stock, snapshot, _ in stock_writes:
+            state = public_state(stock) if snapshot is None else public_state_after(stock, snapshot)
             store.stock[key] = with_state(stock, state)
             store.movements[key].extend(stock.take_movements())
             repository._loaded[key] = state
