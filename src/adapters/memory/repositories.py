@@ -57,9 +57,10 @@ def public_state_after(aggregate: Any, snapshot: dict[str, Any]) -> dict[str, An
     a plain copy less those instead of a filter over every key."""
     current: dict[str, Any] = aggregate.__dict__
     state = current.copy()
-    for key in current.keys() - snapshot.keys():
-        if key[0] == "_":
-            del state[key]
+    if current.keys() != snapshot.keys():
+        for key in current.keys() - snapshot.keys():
+            if key[0] == "_":
+                del state[key]
     return state
 
 
