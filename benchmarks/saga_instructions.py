@@ -6,7 +6,7 @@ sagas per second, does not move with the machine's speed or load.
 It runs the saga of ``test_saga_benchmark`` twice under callgrind, after the same warm-up, for
 LONG and SHORT sagas, and divides the difference of the two totals by LONG - SHORT: start-up and
 set-up cancel out. String hashes and message ids are seeded, so two runs of the same code
-agree within about 0.5%. Instructions are user-space only: time in system calls is not counted.
+agree to within 0.1%. Instructions are user-space only: time in system calls is not counted.
 ``python benchmarks/saga_instructions.py run N`` is the program that callgrind runs.
 """
 
