@@ -492,6 +492,17 @@ async def test_outbox_rows_are_marked_only_once_reporting_stored_their_events() 
     assert (await store.inventory()).rows[0].on_hand == 10
 
 
+async def test_a_report_stores_what_the_consumer_holds_first() -> None:
+    store = FailingOnce()
+    consumer = ReportingConsumer(MemoryEventJournal(), store, batch_size=100, flush_delay_s=60)
+    store.read_after(consumer.flush_quietly)
+    await consumer.consume(created("p1"))
+    assert (await store.inventory()).rows == ()  # the flush failed: logged, what is stored
+    assert consumer.pending == 1  # kept for the next flush
+    assert [row.product_id for row in (await store.inventory()).rows] == ["p1"]
+    assert consumer.pending == 0
+
+
 async def test_rebuild_replays_the_journal_in_batches_and_reports_progress() -> None:
     order = order_created([("p1", 2, "10.00")])
     events: list[Event] = [created("p1"), order, confirmed(order), cancelled(order)]

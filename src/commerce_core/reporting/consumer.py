@@ -77,6 +77,13 @@ class ReportingConsumer:
             self.stored += len(batch)
         return len(batch)
 
+    async def flush_quietly(self) -> int:
+        """``flush`` for a reader about to report: what is buffered is stored first, and a failed
+        flush is logged, not raised (the report shows what is stored; the batch waits)."""
+        if not self.pending:
+            return 0
+        return await self._flush_logged()
+
     async def close(self) -> None:
         """Stores what is left (a shutdown)."""
         if self._timer is not None:
