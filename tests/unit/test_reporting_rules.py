@@ -4,6 +4,7 @@ stock, the funnel, and a message delivered twice counting once."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
@@ -490,6 +491,30 @@ async def test_outbox_rows_are_marked_only_once_reporting_stored_their_events() 
     await outbox.mark_delivered([e.message_id for e in events])  # this flush works
     assert await outbox.backlog() == 0
     assert (await store.inventory()).rows[0].on_hand == 10
+
+
+async def test_the_timer_stores_what_nobody_flushed_within_the_delay() -> None:
+    journal, store = MemoryEventJournal(), MemoryReportingStore()
+    consumer = ReportingConsumer(journal, store, batch_size=100, flush_delay_s=0.01)
+    await consumer.consume(created("p1"))
+    assert await consumer.flush() == 1  # an acknowledger's flush: the armed timer stays
+    await consumer.consume(created("p2"))  # comes while that timer is armed
+    assert consumer.pending == 1
+    await asyncio.sleep(0.05)
+    assert consumer.pending == 0  # the timer stored it
+    assert await journal.count() == 2
+    assert [row.product_id for row in (await store.inventory()).rows] == ["p1", "p2"]
+
+
+async def test_a_report_stores_what_the_consumer_holds_first() -> None:
+    store = FailingOnce()
+    consumer = ReportingConsumer(MemoryEventJournal(), store, batch_size=100, flush_delay_s=60)
+    store.read_after(consumer.flush_quietly)
+    await consumer.consume(created("p1"))
+    assert (await store.inventory()).rows == ()  # the flush failed: logged, what is stored
+    assert consumer.pending == 1  # kept for the next flush
+    assert [row.product_id for row in (await store.inventory()).rows] == ["p1"]
+    assert consumer.pending == 0
 
 
 async def test_rebuild_replays_the_journal_in_batches_and_reports_progress() -> None:

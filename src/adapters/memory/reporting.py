@@ -4,11 +4,14 @@
 ``fold_every`` events, or before any report is read), so a saga that feeds reporting one event
 at a time does not pay for a fold per event. A batch is folded first and applied after, so a fold
 that fails changes nothing and its events stay queued (the SQL store rolls its transaction back).
+
+When a consumer buffers in front of the store (``read_after``), a report first has it store what
+it holds, so a report right after a saga sees all of it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
 
 from commerce_core.reporting.model import (
@@ -39,7 +42,12 @@ from commerce_core.shared.events import Event
 class MemoryReportingStore:
     def __init__(self, *, fold_every: int = 1000) -> None:
         self._fold_every = fold_every
+        self._before_read: Callable[[], Awaitable[object]] | None = None
         self.reset_now()
+
+    def read_after(self, flush: Callable[[], Awaitable[object]]) -> None:
+        """Every report first awaits ``flush`` (a buffering consumer's ``flush_quietly``)."""
+        self._before_read = flush
 
     def reset_now(self) -> None:
         self._seen: set[str] = set()
@@ -72,6 +80,11 @@ class MemoryReportingStore:
         self._apply(changes)
         self._queued = []
 
+    async def _catch_up(self) -> None:
+        if self._before_read is not None:
+            await self._before_read()
+        self._fold()
+
     async def reset(self) -> None:
         self.reset_now()
 
@@ -92,7 +105,7 @@ class MemoryReportingStore:
 
     async def sales(self, date_from: date, date_to: date, group_by: SalesGrouping) -> SalesReport:
         check_period(date_from, date_to)
-        self._fold()
+        await self._catch_up()
         buckets: list[tuple[str, str, Figures]]
         if group_by is SalesGrouping.DAY:
             buckets = [
@@ -121,16 +134,16 @@ class MemoryReportingStore:
         return sales_report(date_from, date_to, group_by, buckets, totals, labels)
 
     async def inventory(self) -> InventoryReport:
-        self._fold()
+        await self._catch_up()
         return inventory_report(self._products.values())
 
     async def low_stock(self) -> LowStockReport:
-        self._fold()
+        await self._catch_up()
         return low_stock_report(self._products.values())
 
     async def funnel(self, date_from: date, date_to: date) -> FunnelReport:
         check_period(date_from, date_to)
-        self._fold()
+        await self._catch_up()
         counts: dict[FunnelStep, int] = {}
         for (day, step), count in self._funnel.items():
             if date_from <= day <= date_to:

@@ -6,11 +6,11 @@ nothing, and a batch that failed halfway is simply delivered again.
 
 With ``batch_size`` 1 (the default) an event is stored before its handler returns, which is what
 a broker's ack after the handler needs. A larger batch buffers: ``consume`` returns at once and
-the batch is stored when it is full, ``flush_delay_s`` after its first event, or on ``flush``:
-two transactions per batch instead of two per event. Whoever acknowledges the events must then
-wait for the flush: ``OutboxMarkedAfterReports`` flushes before the outbox's "delivered" mark, so
-a crash before the flush loses nothing (the rows stay in the outbox, the relay delivers them
-again, the journal and the store skip what they have).
+the batch is stored when it is full, on ``flush``, or at the latest ``flush_delay_s`` after its
+first event: two transactions per batch instead of two per event. Whoever acknowledges the events
+must then wait for the flush: ``OutboxMarkedAfterReports`` flushes before the outbox's "delivered"
+mark, so a crash before the flush loses nothing (the rows stay in the outbox, the relay delivers
+them again, the journal and the store skip what they have).
 """
 
 from __future__ import annotations
@@ -55,6 +55,10 @@ class ReportingConsumer:
         if len(self._buffer) >= self._batch_size:
             await self.flush()
         elif self._timer is None:
+            # The timer is a safety net for events nobody flushes. An acknowledger flushes every
+            # dispatch, so a timer per batch would nearly always be cancelled: one stays armed
+            # instead (``flush`` leaves it), and when it fires it stores what is still pending.
+            # An event thus waits at most ``flush_delay_s``; an idle consumer arms nothing.
             self._timer = asyncio.get_running_loop().call_later(
                 self._flush_delay_s, self._flush_later
             )
@@ -62,9 +66,6 @@ class ReportingConsumer:
     async def flush(self) -> int:
         """Stores whatever is buffered; returns how many events were stored."""
         async with self._lock:
-            if self._timer is not None:
-                self._timer.cancel()
-                self._timer = None
             batch, self._buffer = self._buffer, []
             if not batch:
                 return 0
@@ -77,6 +78,13 @@ class ReportingConsumer:
             self.stored += len(batch)
         return len(batch)
 
+    async def flush_quietly(self) -> int:
+        """``flush`` for a reader about to report: what is buffered is stored first, and a failed
+        flush is logged, not raised (the report shows what is stored; the batch waits)."""
+        if not self.pending:
+            return 0
+        return await self._flush_logged()
+
     async def close(self) -> None:
         """Stores what is left (a shutdown)."""
         if self._timer is not None:
@@ -87,6 +95,8 @@ class ReportingConsumer:
 
     def _flush_later(self) -> None:
         self._timer = None
+        if not self.pending:
+            return  # flushed since the timer was armed
         task = asyncio.get_running_loop().create_task(self._flush_logged())
         self._flushing.add(task)
         task.add_done_callback(self._flushing.discard)

@@ -33,10 +33,11 @@ paid, confirmed and cancelled that day, each order at most once per step.
 from __future__ import annotations
 
 import enum
+import itertools
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from attrs import define, field, frozen
 
@@ -58,6 +59,8 @@ K = TypeVar("K")
 
 
 def utc_day(moment: datetime) -> date:
+    if moment.tzinfo is UTC:  # the clock's events: astimezone would return the moment itself
+        return moment.date()
     return moment.astimezone(UTC).date()
 
 
@@ -67,6 +70,15 @@ class FunnelStep(enum.StrEnum):
     ORDERS_PAID = "orders_paid"
     ORDERS_CONFIRMED = "orders_confirmed"
     ORDERS_CANCELLED = "orders_cancelled"
+
+
+# The members the rules count, as plain names: in Python 3.11 ``FunnelStep.CARTS`` goes through
+# the enum's descriptor on every use, which costs more than the rest of counting a step.
+_CARTS = FunnelStep.CARTS
+_CREATED = FunnelStep.ORDERS_CREATED
+_PAID = FunnelStep.ORDERS_PAID
+_CONFIRMED = FunnelStep.ORDERS_CONFIRMED
+_CANCELLED = FunnelStep.ORDERS_CANCELLED
 
 
 class MovementKind(enum.StrEnum):
@@ -102,9 +114,6 @@ class Figures:
     @property
     def is_zero(self) -> bool:
         return self.orders == 0 and self.units == 0 and self.revenue == 0
-
-
-NO_FIGURES = Figures(0, 0, ZERO)
 
 
 @define
@@ -153,15 +162,17 @@ class ProductFacts:
         )
 
 
-@frozen
-class OrderLineFacts:
+# The two line records are NamedTuples: one is made per order and per booking, and a tuple is
+# the cheapest immutable record to make and to compare.
+
+
+class OrderLineFacts(NamedTuple):
     product_id: str
     quantity: int
     unit_price: Decimal
 
 
-@frozen
-class SoldLine:
+class SoldLine(NamedTuple):
     """What an order contributes, now, to one product's bucket on its confirmation day."""
 
     product_id: str
@@ -240,6 +251,23 @@ def wanted_products(events: Iterable[Event], orders: Mapping[str, OrderFacts]) -
     return wanted
 
 
+class _Sums:
+    """A sales bucket's running sums within one fold; ``changes`` makes them ``Figures``."""
+
+    __slots__ = ("orders", "revenue", "units")
+
+    def __init__(self) -> None:
+        self.orders, self.units, self.revenue = 0, 0, ZERO
+
+
+class _Buckets(dict[K, _Sums]):
+    """Sales buckets by key, each made on its first use."""
+
+    def __missing__(self, key: K) -> _Sums:
+        sums = self[key] = _Sums()
+        return sums
+
+
 class Projection:
     """Folds events over the facts it was given; read ``changes`` when done."""
 
@@ -248,11 +276,26 @@ class Projection:
     ) -> None:
         self._products = products
         self._orders = orders
-        self.changes = Changes()
+        self._changes = Changes()
+        # Sales are summed in place and made Figures once per bucket, not once per booking.
+        self._by_day: _Buckets[SalesDayKey] = _Buckets()
+        self._by_product: _Buckets[SalesProductKey] = _Buckets()
+        self._by_category: _Buckets[SalesCategoryKey] = _Buckets()
+
+    @property
+    def changes(self) -> Changes:
+        changes = self._changes
+        changes.sales_by_day = _figures(self._by_day)
+        changes.sales_by_product = _figures(self._by_product)
+        changes.sales_by_category = _figures(self._by_category)
+        return changes
 
     def fold(self, events: Iterable[Event]) -> Changes:
-        for event in events:
-            self.apply(event)
+        rules = _RULES
+        for event in events:  # ``apply``, without a call per event
+            rule = rules.get(type(event))
+            if rule is not None:
+                rule(self, event)
         return self.changes
 
     def apply(self, event: Event) -> None:
@@ -265,27 +308,27 @@ class Projection:
     # in ``changes``, so a store that applies the changes after the fold stays atomic.
 
     def product(self, product_id: str) -> ProductFacts:
-        facts = self.changes.products.get(product_id) or self._products.get(product_id)
+        facts = self._changes.products.get(product_id) or self._products.get(product_id)
         return facts if facts is not None else ProductFacts(product_id)
 
     def order(self, order_id: str) -> OrderFacts:
-        facts = self.changes.orders.get(order_id) or self._orders.get(order_id)
+        facts = self._changes.orders.get(order_id) or self._orders.get(order_id)
         return facts if facts is not None else OrderFacts(order_id)
 
     def _edit_product(self, product_id: str) -> ProductFacts:
-        facts = self.changes.products.get(product_id)
+        facts = self._changes.products.get(product_id)
         if facts is None:
             stored = self._products.get(product_id)
             facts = stored.copy() if stored is not None else ProductFacts(product_id)
-            self.changes.products[product_id] = facts
+            self._changes.products[product_id] = facts
         return facts
 
     def _edit_order(self, order_id: str) -> OrderFacts:
-        facts = self.changes.orders.get(order_id)
+        facts = self._changes.orders.get(order_id)
         if facts is None:
             stored = self._orders.get(order_id)
             facts = stored.copy() if stored is not None else OrderFacts(order_id)
-            self.changes.orders[order_id] = facts
+            self._changes.orders[order_id] = facts
         return facts
 
     # -- catalog and stock --------------------------------------------------------------------
@@ -329,39 +372,35 @@ class Projection:
     # -- cart and orders ----------------------------------------------------------------------
 
     def _cart_started(self, event: CartStarted) -> None:
-        self._count(utc_day(event.occurred_at), FunnelStep.CARTS)
+        funnel = self._changes.funnel
+        key = (utc_day(event.occurred_at), _CARTS)
+        funnel[key] = funnel.get(key, 0) + 1
 
     def _order_created(self, event: OrderCreated) -> None:
         order = self._edit_order(event.order_id)
         if order.lines is None:
-            merged: dict[str, tuple[int, Decimal]] = {}
-            for item in event.items:
-                quantity, _ = merged.get(item.product_id, (0, item.unit_price))
-                merged[item.product_id] = (quantity + item.quantity, item.unit_price)
-            order.lines = tuple(
-                OrderLineFacts(pid, quantity, price)
-                for pid, (quantity, price) in sorted(merged.items())
-            )
+            order.lines = _order_lines(event)
             order.currency = event.currency
-        self._step(order, FunnelStep.ORDERS_CREATED, event.occurred_at)
+        self._step(order, _CREATED, utc_day(event.occurred_at))
         self._book(order)
 
     def _payment_processed(self, event: PaymentProcessed) -> None:
         order = self._edit_order(event.order_id)
-        self._step(order, FunnelStep.ORDERS_PAID, event.occurred_at)
+        self._step(order, _PAID, utc_day(event.occurred_at))
 
     def _order_confirmed(self, event: OrderConfirmed) -> None:
         order = self._edit_order(event.order_id)
+        day = utc_day(event.occurred_at)
         if order.confirmed_on is None:
-            order.confirmed_on = utc_day(event.occurred_at)
+            order.confirmed_on = day
             order.currency = order.currency or event.currency
-        self._step(order, FunnelStep.ORDERS_CONFIRMED, event.occurred_at)
+        self._step(order, _CONFIRMED, day)
         self._book(order)
 
     def _order_cancelled(self, event: OrderCancelled) -> None:
         order = self._edit_order(event.order_id)
         order.reversed = True
-        self._step(order, FunnelStep.ORDERS_CANCELLED, event.occurred_at)
+        self._step(order, _CANCELLED, utc_day(event.occurred_at))
         self._book(order)
 
     def _payment_refunded(self, event: PaymentRefunded) -> None:
@@ -381,14 +420,12 @@ class Projection:
         order.returned = tuple(sorted(returned.items()))
         self._book(order)
 
-    def _step(self, order: OrderFacts, step: FunnelStep, at: datetime) -> None:
+    def _step(self, order: OrderFacts, step: FunnelStep, day: date) -> None:
         if step not in order.steps:
-            self._count(utc_day(at), step)
-            order.steps = order.steps | {step}
-
-    def _count(self, day: date, step: FunnelStep) -> None:
-        key = (day, step)
-        self.changes.funnel[key] = self.changes.funnel.get(key, 0) + 1
+            order.steps = _WITH_STEP[order.steps, step]
+            funnel = self._changes.funnel
+            key = (day, step)
+            funnel[key] = funnel.get(key, 0) + 1
 
     # -- sales --------------------------------------------------------------------------------
 
@@ -402,44 +439,69 @@ class Projection:
             )
         sold = _net_lines(order)
         if sold != order.sold:
-            self._add_sales(order.confirmed_on, order.currency, order.sold, -1)
-            self._add_sales(order.confirmed_on, order.currency, sold, 1)
+            if order.sold:
+                self._add_sales(order.confirmed_on, order.currency, order.sold, -1)
+            if sold:
+                self._add_sales(order.confirmed_on, order.currency, sold, 1)
             order.sold = sold
 
     def _add_sales(self, day: date, currency: str, sold: tuple[SoldLine, ...], sign: int) -> None:
-        if not sold:
-            return
-        changes = self.changes
-        # The sums are kept as plain numbers and made Figures once per bucket; the additions are
-        # the ones adding Figures would make, in the same order, from the same zeros (a Decimal
-        # sum's exponent depends on its terms, so the zeros stay).
-        by_category: dict[str, tuple[int, Decimal]] = {}
+        # Every sum starts from ZERO (a Decimal sum's exponent is the least of its terms', so a
+        # bucket's figures keep the zero's, as the figures of every store do). The sums are exact
+        # (money is far from 28 digits), hence the same whatever order the terms come in.
+        counted: set[str] = set()  # the categories that counted the order already
         total_units, total_revenue = 0, ZERO
         for line in sold:
             units, revenue = sign * line.units, sign * line.revenue
-            _add(
-                changes.sales_by_product,
-                (day, line.product_id, line.category, currency),
-                Figures(sign, units, revenue),
-            )
-            category_units, category_revenue = by_category.get(line.category, (0, ZERO))
-            by_category[line.category] = (category_units + units, category_revenue + revenue)
+            product = self._by_product[day, line.product_id, line.category, currency]
+            product.orders += sign
+            product.units += units
+            product.revenue += revenue
+            category = self._by_category[day, line.category, currency]
+            if line.category not in counted:
+                category.orders += sign
+                counted.add(line.category)
+            category.units += units
+            category.revenue += revenue
             total_units, total_revenue = total_units + units, total_revenue + revenue
-        for category, (units, revenue) in by_category.items():
-            _add(
-                changes.sales_by_category,
-                (day, category, currency),
-                Figures(0 + sign, units + 0, revenue + ZERO),
-            )
-        _add(
-            changes.sales_by_day,
-            (day, currency),
-            Figures(0 + sign, total_units + 0, total_revenue + ZERO),
-        )
+        total = self._by_day[day, currency]
+        total.orders += sign
+        total.units += total_units
+        total.revenue += total_revenue
 
 
-def _add(table: dict[K, Figures], key: K, figures: Figures) -> None:
-    table[key] = table.get(key, NO_FIGURES) + figures
+def _figures(table: dict[K, _Sums]) -> dict[K, Figures]:
+    return {key: Figures(s.orders, s.units, s.revenue) for key, s in table.items()}
+
+
+def _every_step_set() -> dict[frozenset[FunnelStep], frozenset[FunnelStep]]:
+    return {
+        steps: steps
+        for size in range(len(FunnelStep) + 1)
+        for steps in map(frozenset, itertools.combinations(FunnelStep, size))
+    }
+
+
+# Every set of funnel steps with one step more: orders share these few sets (one object per set,
+# so the lookup matches by identity) instead of each building a new one per step.
+_STEP_SETS = _every_step_set()
+_WITH_STEP = {
+    (steps, step): _STEP_SETS[steps | {step}] for steps in _STEP_SETS for step in FunnelStep
+}
+
+
+def _order_lines(event: OrderCreated) -> tuple[OrderLineFacts, ...]:
+    """One line per product, by product id: the quantities summed, the last price."""
+    if len(event.items) == 1:  # most orders: nothing to merge or sort
+        (item,) = event.items
+        return (OrderLineFacts(item.product_id, item.quantity, item.unit_price),)
+    merged: dict[str, tuple[int, Decimal]] = {}
+    for item in event.items:
+        quantity, _ = merged.get(item.product_id, (0, item.unit_price))
+        merged[item.product_id] = (quantity + item.quantity, item.unit_price)
+    return tuple(
+        OrderLineFacts(pid, quantity, price) for pid, (quantity, price) in sorted(merged.items())
+    )
 
 
 def _gross(order: OrderFacts) -> Decimal:
@@ -458,8 +520,21 @@ def _net_lines(order: OrderFacts) -> tuple[SoldLine, ...]:
     and after it is reversed; its lines less returns, less partial refunds pro rata."""
     if order.lines is None or order.confirmed_on is None or order.reversed:
         return ()
-    returned = dict(order.returned)
     categories = dict(order.categories)
+    if not order.returned and not order.refunded:
+        # The usual order: what the general case below gives with nothing returned or refunded
+        # (the shares are ZERO), without its lists and sums.
+        return tuple(
+            SoldLine(
+                line.product_id,
+                categories.get(line.product_id, ""),
+                line.quantity,
+                line.unit_price * line.quantity - ZERO,
+            )
+            for line in order.lines
+            if line.quantity > 0
+        )
+    returned = dict(order.returned)
     left = [
         (line, units)
         for line in order.lines
