@@ -33,17 +33,17 @@ from adapters.security.tokens import JwtTokenIssuer
 from adapters.system import SystemClock, Uuid7Generator
 from commerce_core.handlers import command_handlers, event_handlers
 from commerce_core.identity.auth import LoginThrottle
-from commerce_core.reporting.consumer import OutboxMarkedAfterReports, ReportingConsumer
+from commerce_core.reporting.consumer import ReportingConsumer
 from commerce_core.reporting.ports import EventJournal
 from commerce_core.shared.messagebus import MessageBus, Outbox
 from commerce_core.shared.unit_of_work import UnitOfWork
 from entrypoints.notification_profile import use_notification_channels
+from entrypoints.reporting_profile import use_buffered_reporting
 from entrypoints.settings import Settings, SettingsError
 
 SECRET_FILE_SUFFIX = ".jwt-secret"
 # In memory a batch costs no transaction; the bound only caps what one dispatch buffers.
 MEMORY_REPORTING_BATCH = 1000
-MEMORY_REPORTING_FLUSH_DELAY_S = 0.05
 
 
 def sqlite_file(database_url: str) -> Path | None:
@@ -204,7 +204,12 @@ def build_container(settings: Settings | None = None) -> Container:
     settings = settings or Settings.from_env()
     container = Container(settings=settings)
     if settings.is_memory:
-        _buffer_memory_reporting(container, settings)
+        # Reporting buffered and stored once per dispatch, as with a database, instead of
+        # taking the consumer's lock, the journal and the store once per event.
+        use_buffered_reporting(
+            container, settings, batch_size=MEMORY_REPORTING_BATCH,
+            consumer_type=_consumer_read_through,
+        )
     else:
         _use_sql(container, settings)
     use_notification_channels(container, settings)
@@ -228,31 +233,13 @@ def build_container(settings: Settings | None = None) -> Container:
     return container
 
 
-def _buffer_memory_reporting(container: Container, settings: Settings) -> None:
-    """Reporting in memory as with a database (``reporting_profile``): a saga's events are
-    buffered and stored once per dispatch, before the outbox marks them delivered, instead of
-    taking the consumer's lock, the journal and the store once per event. Reports store what is
-    buffered first. A broker worker acknowledges each event after its handler, so with one the
-    consumer stays unbuffered; with a warehouse its own feed consumes."""
-    if settings.amqp_url or settings.clickhouse_url:
-        return
-    consumer = providers.Singleton(
-        _consumer_read_through, container.event_journal, container.reporting_store
-    )
-    container.reporting_consumer.override(consumer)
-    container.bus.add_kwargs(
-        outbox=providers.Singleton(OutboxMarkedAfterReports, container.outbox, consumer)
-    )
-
-
 def _consumer_read_through(
-    journal: EventJournal, store: MemoryReportingStore
+    *, journal: EventJournal, store: MemoryReportingStore, batch_size: int, flush_delay_s: float
 ) -> ReportingConsumer:
+    """The embedded mode's buffering consumer: the memory store's reports first have it store
+    what it holds, so a report right after a saga sees all of it."""
     consumer = ReportingConsumer(
-        journal,
-        store,
-        batch_size=MEMORY_REPORTING_BATCH,
-        flush_delay_s=MEMORY_REPORTING_FLUSH_DELAY_S,
+        journal, store, batch_size=batch_size, flush_delay_s=flush_delay_s
     )
     store.read_after(consumer.flush_quietly)
     return consumer

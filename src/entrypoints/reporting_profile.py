@@ -13,6 +13,7 @@ so the consumer stays unbuffered there: it stores each event before it returns.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from dependency_injector import providers
@@ -24,14 +25,22 @@ BATCH_SIZE = 500
 FLUSH_DELAY_S = 0.05
 
 
-def use_buffered_reporting(container: Any, settings: Settings) -> None:
+def use_buffered_reporting(
+    container: Any,
+    settings: Settings,
+    *,
+    batch_size: int = BATCH_SIZE,
+    consumer_type: Callable[..., ReportingConsumer] = ReportingConsumer,
+) -> None:
+    """``consumer_type`` builds the consumer from the journal, the store and the batching (the
+    embedded mode's also has its store read through it)."""
     if settings.amqp_url:
         return
     consumer = providers.Singleton(
-        ReportingConsumer,
+        consumer_type,
         journal=container.event_journal,
         store=container.reporting_store,
-        batch_size=BATCH_SIZE,
+        batch_size=batch_size,
         flush_delay_s=FLUSH_DELAY_S,
     )
     container.reporting_consumer.override(consumer)
