@@ -203,15 +203,15 @@ class Container(containers.DeclarativeContainer):
 def build_container(settings: Settings | None = None) -> Container:
     settings = settings or Settings.from_env()
     container = Container(settings=settings)
-    if settings.is_memory:
+    if not settings.is_memory:
+        _use_sql(container, settings)
+    elif not settings.clickhouse_url:  # else the warehouse's own feed consumes
         # Reporting buffered and stored once per dispatch, as with a database, instead of
         # taking the consumer's lock, the journal and the store once per event.
         use_buffered_reporting(
             container, settings, batch_size=MEMORY_REPORTING_BATCH,
             consumer_type=_consumer_read_through,
         )
-    else:
-        _use_sql(container, settings)
     use_notification_channels(container, settings)
     if settings.elasticsearch_url:  # else the database's own full-text search
         from adapters.elasticsearch.search import elasticsearch_search_for
