@@ -167,7 +167,7 @@ def order_events(count: int) -> list[Event]:
 
 
 async def load_postgres(url: str) -> float:
-    from adapters.sqlalchemy.reporting import month_of
+    from commerce_core.reporting.reports import month_of
     from entrypoints import db
     from entrypoints.settings import Settings
 

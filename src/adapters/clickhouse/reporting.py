@@ -48,7 +48,10 @@ from commerce_core.reporting.reports import (
     funnel_report,
     inventory_report,
     low_stock_report,
+    month_of,
+    next_month,
     sales_report,
+    whole_months,
 )
 from commerce_core.shared.events import Event
 
@@ -105,19 +108,6 @@ def _chunks(items: Sequence[str], size: int = _LOOKUP_CHUNK) -> Iterable[tuple[s
         yield tuple(items[start : start + size])
 
 
-def month_of(day: date) -> date:
-    return day.replace(day=1)
-
-
-def _next_month(month: date) -> date:
-    return month_of(month + timedelta(days=32))
-
-
-def whole_months(date_from: date, date_to: date) -> tuple[date, date] | None:
-    """The first days of the first and the last month that lie wholly inside the period."""
-    first = date_from if date_from.day == 1 else _next_month(month_of(date_from))
-    last = month_of(month_of(date_to + timedelta(days=1)) - timedelta(days=1))
-    return (first, last) if first <= last else None
 
 
 def _summed(table: str, key: str, *, by_bucket: bool = True) -> str:
@@ -158,7 +148,7 @@ def _product_sums(date_from: date, date_to: date) -> tuple[str, dict[str, date]]
         if date_from < first:
             params["head_to"] = first - timedelta(days=1)
             parts.append(_rows_in(daily, "day", ("date_from", "head_to")))
-        after_last = _next_month(last)
+        after_last = next_month(last)
         if after_last <= date_to:
             params["tail_from"] = after_last
             parts.append(_rows_in(daily, "day", ("tail_from", "date_to")))

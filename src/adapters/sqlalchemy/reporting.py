@@ -52,7 +52,10 @@ from commerce_core.reporting.reports import (
     funnel_report,
     inventory_report,
     low_stock_report,
+    month_of,
+    next_month,
     sales_report,
+    whole_months,
 )
 from commerce_core.shared.events import Event
 
@@ -432,20 +435,6 @@ def _summed(table: sa.Table, keys: list[Any], period: Any, date_from: date, date
     )
 
 
-def month_of(day: date) -> date:
-    return day.replace(day=1)
-
-
-def _next_month(month: date) -> date:
-    return month_of(month + timedelta(days=32))
-
-
-def whole_months(date_from: date, date_to: date) -> tuple[date, date] | None:
-    """The first days of the first and the last month that lie wholly inside the period."""
-    first = date_from if date_from.day == 1 else _next_month(month_of(date_from))
-    after = month_of(date_to + timedelta(days=1))  # the month after the last whole one
-    last = month_of(after - timedelta(days=1))
-    return (first, last) if first <= last else None
 
 
 async def _product_sums(conn: AsyncConnection, date_from: date, date_to: date) -> list[Any]:
@@ -462,7 +451,7 @@ async def _product_sums(conn: AsyncConnection, date_from: date, date_to: date) -
     if date_from < first:
         head = _summed(daily, keys, daily.c.day, date_from, first - timedelta(days=1))
         rows += list(await conn.execute(head))
-    after_last = _next_month(last)
+    after_last = next_month(last)
     if after_last <= date_to:
         rows += list(await conn.execute(_summed(daily, keys, daily.c.day, after_last, date_to)))
     return rows

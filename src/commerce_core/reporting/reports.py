@@ -9,7 +9,7 @@ live in one place, so every store answers with the same values.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from commerce_core.reporting.model import (
@@ -159,3 +159,20 @@ def funnel_report(date_from: date, date_to: date, counts: Mapping[FunnelStep, in
         orders_confirmed=counts.get(FunnelStep.ORDERS_CONFIRMED, 0),
         orders_cancelled=counts.get(FunnelStep.ORDERS_CANCELLED, 0),
     )
+
+
+def month_of(day: date) -> date:
+    """The first day of ``day``'s month: the key of the monthly sales rollups."""
+    return day.replace(day=1)
+
+
+def next_month(month: date) -> date:
+    return month_of(month + timedelta(days=32))
+
+
+def whole_months(date_from: date, date_to: date) -> tuple[date, date] | None:
+    """The first days of the first and the last month that lie wholly inside the period."""
+    first = date_from if date_from.day == 1 else next_month(month_of(date_from))
+    after = month_of(date_to + timedelta(days=1))  # the month after the last whole one
+    last = month_of(after - timedelta(days=1))
+    return (first, last) if first <= last else None
