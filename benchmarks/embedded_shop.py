@@ -1,8 +1,10 @@
 """An embedded shop on its own event loop, driven from sync code, and the checkout saga that the
-throughput benchmark and the instruction count both run.
+throughput benchmark and the instruction count both run: the whole saga (``SagaRun``: add to
+cart, then checkout) and the saga from checkout on (``CheckoutRun``: carts filled apart).
 
 pytest-benchmark times plain callables, so the shop gets a private loop and its timed part runs
-with ``loop.run_until_complete``. Setup (users, products) happens outside the timed part.
+with ``loop.run_until_complete``. Setup (users, products, and for ``CheckoutRun`` the carts)
+happens outside the timed part.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from entrypoints.settings import Settings
 
 T = TypeVar("T")
 CUSTOMERS = 10
+PAYMENT_TOKEN = "tok_visa"
 
 
 class LoopShop:
@@ -63,15 +66,13 @@ def loop_shop_open() -> Iterator[LoopShop]:
         loop.close()
 
 
-class SagaRun:
-    """Customers and one product with stock for ``capacity`` sagas; ``sagas(n)`` makes the
-    coroutine that runs n whole sagas (add to cart, checkout: reserve, charge, confirm, commit
-    the stock, notify; all before ``handle`` returns)."""
+class _Stocked:
+    """``customers`` registered users and one product with stock for ``capacity`` sagas."""
 
-    def __init__(self, loop_shop: LoopShop, capacity: int) -> None:
+    def __init__(self, loop_shop: LoopShop, capacity: int, customers: int) -> None:
         self.customers = [
             loop_shop.handle(RegisterUser(f"bench{n}@example.com", "correct horse", f"B{n}")).id
-            for n in range(CUSTOMERS)
+            for n in range(customers)
         ]
         self.product_id = loop_shop.handle(
             CreateProduct(
@@ -81,9 +82,41 @@ class SagaRun:
         ).id
         self._handle = loop_shop.shop.handle
 
+
+class SagaRun(_Stocked):
+    """Customers and one product with stock for ``capacity`` sagas; ``sagas(n)`` makes the
+    coroutine that runs n whole sagas (add to cart, checkout: reserve, charge, confirm, commit
+    the stock, notify; all before ``handle`` returns)."""
+
+    def __init__(self, loop_shop: LoopShop, capacity: int) -> None:
+        super().__init__(loop_shop, capacity, CUSTOMERS)
+
     async def sagas(self, count: int) -> None:
         handle, customers, product_id = self._handle, self.customers, self.product_id
         for n in range(count):
             user_id = customers[n % len(customers)]
             await handle(AddToCart(user_id, product_id, 1))
-            await handle(Checkout(user_id=user_id, payment_token="tok_visa"))
+            await handle(Checkout(user_id=user_id, payment_token=PAYMENT_TOKEN))
+
+
+class CheckoutRun(_Stocked):
+    """The saga from checkout on, its carts filled apart: ``customers`` users (registered once,
+    reused: checkout empties a cart) and one product with stock for ``capacity`` checkouts.
+    ``fill_carts(n)`` puts one line in the carts of the first n customers; ``checkouts(n)``
+    checks those n carts out (order, reserve, charge, confirm, commit the stock, notify; all
+    before ``handle`` returns)."""
+
+    async def fill_carts(self, count: int) -> None:
+        handle, product_id = self._handle, self.product_id
+        for user_id in self._first(count):
+            await handle(AddToCart(user_id, product_id, 1))
+
+    async def checkouts(self, count: int) -> None:
+        handle = self._handle
+        for user_id in self._first(count):
+            await handle(Checkout(user_id=user_id, payment_token=PAYMENT_TOKEN))
+
+    def _first(self, count: int) -> list[str]:
+        if count > len(self.customers):
+            raise ValueError(f"{count} carts but only {len(self.customers)} customers")
+        return self.customers[:count]
