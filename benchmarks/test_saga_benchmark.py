@@ -16,9 +16,12 @@ figure depends on the machine).
 
 from __future__ import annotations
 
+import gc
 import os
+import platform
 import time
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 from commerce_core.ordering.model import OrderStatus
@@ -33,40 +36,75 @@ def test_checkout_saga_throughput(benchmark: Any, loop_shop: LoopShop) -> None:
     total_sagas = SAGAS_PER_ROUND * (ROUNDS + WARMUP_ROUNDS)
     run = SagaRun(loop_shop, capacity=total_sagas)
 
-    cpu_seconds: list[float] = []
-    run_round = loop_shop.timed(lambda: run.sagas(SAGAS_PER_ROUND))
-
-    def timed_round() -> None:
-        started = time.process_time()
-        run_round()
-        cpu_seconds.append(time.process_time() - started)
-
-    benchmark.pedantic(timed_round, rounds=ROUNDS, iterations=1, warmup_rounds=WARMUP_ROUNDS)
+    clock = RoundClock(loop_shop.timed(lambda: run.sagas(SAGAS_PER_ROUND)))
+    benchmark.pedantic(clock, rounds=ROUNDS, iterations=1, warmup_rounds=WARMUP_ROUNDS)
 
     _assert_all_confirmed(loop_shop, total_sagas)
-    _report(benchmark, "checkout saga", cpu_seconds)
+    _report(benchmark, "checkout saga", clock)
 
 
 def test_checkout_only_saga_throughput(benchmark: Any, loop_shop: LoopShop) -> None:
     total_sagas = SAGAS_PER_ROUND * (ROUNDS + WARMUP_ROUNDS)
     run = CheckoutRun(loop_shop, capacity=total_sagas, customers=SAGAS_PER_ROUND)
 
-    cpu_seconds: list[float] = []
     fill_carts = loop_shop.timed(lambda: run.fill_carts(SAGAS_PER_ROUND))
-    run_round = loop_shop.timed(lambda: run.checkouts(SAGAS_PER_ROUND))
-
-    def timed_round() -> None:
-        started = time.process_time()
-        run_round()
-        cpu_seconds.append(time.process_time() - started)
-
+    clock = RoundClock(loop_shop.timed(lambda: run.checkouts(SAGAS_PER_ROUND)))
     # setup runs, untimed, before every round (warm-up rounds too).
     benchmark.pedantic(
-        timed_round, setup=fill_carts, rounds=ROUNDS, iterations=1, warmup_rounds=WARMUP_ROUNDS
+        clock, setup=fill_carts, rounds=ROUNDS, iterations=1, warmup_rounds=WARMUP_ROUNDS
     )
 
     _assert_all_confirmed(loop_shop, total_sagas)
-    _report(benchmark, "checkout only (carts filled untimed)", cpu_seconds)
+    _report(benchmark, "checkout only (carts filled untimed)", clock)
+
+
+class RoundClock:
+    """Runs one round per call and keeps its CPU time (this process only: steadier than wall
+    time on a busy machine) and the time the cyclic garbage collector took within it."""
+
+    def __init__(self, run_round: Callable[[], object]) -> None:
+        self._run_round = run_round
+        self.cpu_seconds: list[float] = []
+        self.gc_seconds: list[float] = []
+        self._gc_started = 0.0
+        self._in_gc = 0.0
+
+    def __call__(self) -> None:
+        self._in_gc = 0.0
+        gc.callbacks.append(self._on_gc)
+        started = time.process_time()
+        try:
+            self._run_round()
+        finally:
+            self.cpu_seconds.append(time.process_time() - started)
+            gc.callbacks.remove(self._on_gc)
+        self.gc_seconds.append(self._in_gc)
+
+    def _on_gc(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._gc_started = time.process_time()
+        else:
+            self._in_gc += time.process_time() - self._gc_started
+
+    def timed(self, warmup_rounds: int) -> tuple[float, float]:
+        """CPU seconds of the rounds after the warm-up, and the collector's share of them."""
+        cpu = sum(self.cpu_seconds[warmup_rounds:])
+        return cpu, sum(self.gc_seconds[warmup_rounds:]) / cpu
+
+
+def interpreter() -> str:
+    """What runs the benchmark: the figures move by a fifth between builds of one version (a
+    ``python`` linked to a shared libpython, pyenv's default, is the slower)."""
+    linked = "shared libpython" if _libpython_mapped() else "libpython linked in"
+    return f"{platform.python_implementation()} {platform.python_version()} ({linked})"
+
+
+def _libpython_mapped() -> bool:
+    try:
+        with open("/proc/self/maps") as maps:
+            return any("libpython" in line for line in maps)
+    except OSError:  # not Linux: unknown, and reported as linked in
+        return False
 
 
 def _assert_all_confirmed(loop_shop: LoopShop, total_sagas: int) -> None:
@@ -78,19 +116,21 @@ def _assert_all_confirmed(loop_shop: LoopShop, total_sagas: int) -> None:
     assert loop_shop.container.gateway().charged_twice() == []
 
 
-def _report(benchmark: Any, label: str, cpu_seconds: list[float]) -> None:
+def _report(benchmark: Any, label: str, clock: RoundClock) -> None:
     per_second = SAGAS_PER_ROUND / benchmark.stats.stats.mean
     best = SAGAS_PER_ROUND / benchmark.stats.stats.min
-    # CPU time of this process only: steadier than wall time on a machine that is busy.
-    timed_cpu = cpu_seconds[WARMUP_ROUNDS:]
-    per_cpu_second = SAGAS_PER_ROUND * len(timed_cpu) / sum(timed_cpu)
+    cpu, gc_share = clock.timed(WARMUP_ROUNDS)
+    per_cpu_second = SAGAS_PER_ROUND * ROUNDS / cpu
     benchmark.extra_info["sagas_per_round"] = SAGAS_PER_ROUND
     benchmark.extra_info["sagas_per_second_mean"] = round(per_second)
     benchmark.extra_info["sagas_per_second_best"] = round(best)
     benchmark.extra_info["sagas_per_cpu_second"] = round(per_cpu_second)
+    benchmark.extra_info["garbage_collector_share"] = round(gc_share, 3)
+    benchmark.extra_info["interpreter"] = interpreter()
     print(
         f"\n{label}: {per_second:,.0f} sagas/s (mean), {best:,.0f} sagas/s (best round), "
-        f"{per_cpu_second:,.0f} sagas per CPU second"
+        f"{per_cpu_second:,.0f} sagas per CPU second, {gc_share:.0%} of it in the garbage "
+        f"collector; {interpreter()}"
     )
     floor = os.environ.get("COMMERCE_BENCH_MIN_SAGAS_PER_S")
     if floor:
