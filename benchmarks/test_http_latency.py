@@ -18,9 +18,7 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator
@@ -29,6 +27,8 @@ from typing import Any
 
 import httpx
 import pytest
+
+from e2e.serving import answering, free_port
 
 PASSWORD = "correct horse battery"
 SERVER = """
@@ -58,12 +58,6 @@ OPERATIONS_PER_CLIENT = {1: {"login": 40, "search": 300, "add_to_cart": 300, "ch
                          32: {"login": 8, "search": 40, "add_to_cart": 40, "checkout": 15}}
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _peak_rss_mib(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -82,30 +76,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int,
     else:
         env["COMMERCE_DATABASE_URL"] = "memory://"
         storage = "memory://"
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-c", SERVER.format(port=port, password=PASSWORD)], env=env
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("the benchmark server did not start")
-            time.sleep(0.1)
-        yield base, process.pid, storage
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    port = free_port()
+    command = [sys.executable, "-c", SERVER.format(port=port, password=PASSWORD)]
+    with answering(command, port, env=env) as process:
+        yield f"http://127.0.0.1:{port}", process.pid, storage
 
 
 def _percentile(samples: list[float], q: float) -> float:

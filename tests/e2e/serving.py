@@ -7,6 +7,7 @@ import contextlib
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 
@@ -29,28 +30,39 @@ def commerce(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str
 def serving(env: dict[str, str], *, timeout_s: float = 30) -> Iterator[str]:
     """``commerce serve`` with ``env``; yields its base URL once /health answers 200."""
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "entrypoints.cli", "serve", "--port", str(port)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
+    command = [sys.executable, "-m", "entrypoints.cli", "serve", "--port", str(port)]
+    with answering(command, port, env=env, timeout_s=timeout_s):
+        yield f"http://127.0.0.1:{port}"
+
+
+@contextlib.contextmanager
+def answering(
+    command: list[str], port: int, *, env: dict[str, str], timeout_s: float = 30
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Runs ``command``, a server on ``port``; yields its process once /health answers 200, and
+    stops it at the end of the block. Its output goes to a file, not a pipe: a server that
+    logs a lot would block on a pipe nobody reads; the test's failure message shows it."""
     base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + timeout_s
-        while True:
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                assert process.stdout is not None
-                pytest.fail(f"commerce serve did not come up:\n{process.stdout.read()}")
-            time.sleep(0.1)
-        yield base
-    finally:
-        process.terminate()
+    with tempfile.TemporaryFile() as output:
+        process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
         try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            deadline = time.monotonic() + timeout_s
+            while True:
+                try:
+                    if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if process.poll() is not None or time.monotonic() > deadline:
+                    output.seek(0)
+                    said = output.read().decode(errors="replace")
+                    pytest.fail(f"{' '.join(command[:4])} did not come up:\n{said}")
+                time.sleep(0.1)
+            yield process
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
