@@ -22,6 +22,9 @@ def _typecheck(session: nox.Session) -> None:
 
 def _tests(session: nox.Session) -> None:
     session.run("pytest", "-q", *session.posargs)
+    # The saga benchmarks once, untimed: their end-state checks (every order CONFIRMED, one
+    # notice each, no double charge) run as tests, so the benchmark cannot rot between runs.
+    session.run("pytest", "benchmarks/test_saga_benchmark.py", "--benchmark-disable", "-q")
 
 
 @nox.session(python=PYTHON)
