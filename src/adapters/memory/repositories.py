@@ -64,21 +64,6 @@ def public_state_after(aggregate: Any, snapshot: dict[str, Any]) -> dict[str, An
     return state
 
 
-class Tracking:
-    """What the repositories of one unit of work report the aggregates they hand out to.
-
-    Kept apart from the unit of work so that nothing a repository holds points back at it: a
-    unit of work and its repositories form no reference cycle and are freed as soon as the
-    handler returns, instead of waiting for the cyclic garbage collector (with a unit of work
-    per handler call, that collector was a fifth of a saga's CPU time).
-    """
-
-    __slots__ = ("seen",)
-
-    def __init__(self) -> None:
-        self.seen: list[Any] = []  # the aggregates, in the order they were handed out
-
-
 class _Repository(Generic[T]):
     """One table of the store as a transaction sees it.
 
@@ -90,10 +75,14 @@ class _Repository(Generic[T]):
 
     table: str
 
-    def __init__(self, store: MemoryStore, tracking: Tracking) -> None:
+    def __init__(self, store: MemoryStore, handed_out: list[Any]) -> None:
         self._store = store
         self._rows: dict[str, Any] = getattr(store, self.table)  # store.table, one call less
-        self._tracking = tracking
+        # The unit of work's list of what its repositories hand out, in that order (its events
+        # are collected from them at commit). The list, not the unit of work: nothing here
+        # points back at the unit of work, so it and its repositories form no reference cycle
+        # and are freed when the handler returns rather than by the cyclic garbage collector.
+        self._handed_out = handed_out
         self._seen: dict[str, T] = {}
         self._loaded: dict[str, dict[str, Any]] = {}
 
@@ -109,7 +98,7 @@ class _Repository(Generic[T]):
         key = self._key(aggregate)
         self._seen[key] = aggregate
         self._loaded.pop(key, None)  # a new row, even where one was read under its key
-        self._tracking.seen.append(aggregate)
+        self._handed_out.append(aggregate)
 
     async def get(self, key: str) -> T | None:
         return self._load(key)
@@ -129,7 +118,7 @@ class _Repository(Generic[T]):
         copy.__dict__ = state.copy()
         self._seen[key] = copy
         self._loaded[key] = state
-        self._tracking.seen.append(copy)
+        self._handed_out.append(copy)
         return copy
 
     def _load_many(self, keys: Sequence[str]) -> dict[str, T]:

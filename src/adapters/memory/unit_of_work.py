@@ -22,7 +22,6 @@ from adapters.memory.repositories import (
     MemoryReservationRepository,
     MemoryStockRepository,
     MemoryUserRepository,
-    Tracking,
     _Repository,
     changed_state,
     public_state,
@@ -74,7 +73,7 @@ class _OnFirstUse(Generic[R]):
     def __get__(self, uow: MemoryUnitOfWork | None, owner: type) -> R | _OnFirstUse[R]:
         if uow is None:
             return self
-        repository = self._type(uow._store, uow._tracking)
+        repository = self._type(uow._store, uow._seen)
         # From now on the instance's own attribute answers (this descriptor has no __set__).
         # setattr rather than uow.__dict__[...], which would build the instance's dict.
         setattr(uow, self._name, repository)
@@ -97,7 +96,6 @@ class MemoryUnitOfWork(UnitOfWorkBase):
     def __init__(self, store: MemoryStore) -> None:
         super().__init__()
         self._store = store
-        self._tracking = Tracking()
         self._repositories: list[_Repository[Any]] = []
 
     # The protocol of UnitOfWorkBase, in its order and with its rules (_message_to_check,
@@ -107,7 +105,6 @@ class MemoryUnitOfWork(UnitOfWorkBase):
 
     async def __aenter__(self) -> Self:
         self._start()
-        self._tracking.seen = self._seen
         if self._repositories:  # none on a first entry: they are made on first use
             self._forget()
         message = self._message_to_check()

@@ -142,7 +142,7 @@ class UnitOfWorkBase:
             if not self._committed:
                 await self._rollback()
         finally:
-            self._seen = []
+            self._seen.clear()
             await self._close()
 
     async def commit(self, *, completes_message: bool = True) -> None:
@@ -167,7 +167,8 @@ class UnitOfWorkBase:
     # (the in-memory unit of work runs its steps as plain calls, in this same order)
 
     def _start(self) -> None:
-        self._seen = []
+        # Emptied in place, not replaced: the in-memory repositories append to this very list.
+        self._seen.clear()
         self._committed = False
 
     def _message_to_check(self) -> tuple[str, str] | None:
