@@ -9,7 +9,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from attrs import evolve, frozen
+from attrs import define, evolve
 
 from commerce_core.catalog.search import (
     SearchDocument,
@@ -23,13 +23,27 @@ NAME_WEIGHT = 3
 OTHER_WEIGHT = 1
 
 
-@frozen
+@define
 class _Entry:
+    """A product as the index holds it: its document, the words and keys derived from the
+    document's text, and the live stock state. A stock change (two per checkout) moves only
+    ``in_stock`` and ``stock_version``, in place: the document, the words and the keys stay as
+    they are, and ``document`` may hold older stock figures than the entry."""
+
     document: SearchDocument
     name_words: tuple[str, ...]
     other_words: tuple[str, ...]
     category_key: str
     name_key: str
+    in_stock: bool
+    stock_version: int
+
+    def current(self) -> SearchDocument:
+        """The document with the entry's stock state."""
+        document = self.document
+        if (document.in_stock, document.stock_version) == (self.in_stock, self.stock_version):
+            return document
+        return evolve(document, in_stock=self.in_stock, stock_version=self.stock_version)
 
 
 def _entry(document: SearchDocument) -> _Entry:
@@ -39,6 +53,8 @@ def _entry(document: SearchDocument) -> _Entry:
         tuple(words_of(f"{document.description} {document.sku} {document.category}")),
         fold(document.category).strip(),
         fold(document.name),
+        document.in_stock,
+        document.stock_version,
     )
 
 
@@ -70,30 +86,26 @@ class MemorySearchIndex:
     async def index(self, documents: Iterable[SearchDocument]) -> None:
         for document in documents:
             held = self._entries.get(document.product_id)
-            if held is not None and held.document.stock_version > document.stock_version:
+            if held is not None and held.stock_version > document.stock_version:
                 document = evolve(
-                    document,
-                    in_stock=held.document.in_stock,
-                    stock_version=held.document.stock_version,
+                    document, in_stock=held.in_stock, stock_version=held.stock_version
                 )
             self._entries[document.product_id] = _entry(document)
 
     async def set_in_stock(self, product_id: str, in_stock: bool, stock_version: int) -> bool:
         held = self._entries.get(product_id)
-        if held is None or held.document.stock_version >= stock_version:
+        if held is None or held.stock_version >= stock_version:
             return False
-        document = evolve(held.document, in_stock=in_stock, stock_version=stock_version)
-        # The words and keys come from text a stock change leaves alone: only the document is new.
-        self._entries[product_id] = _Entry(
-            document, held.name_words, held.other_words, held.category_key, held.name_key
-        )
-        return held.document.in_stock != in_stock
+        # In place, and with no await in between: a check and its update are one step.
+        changed = held.in_stock != in_stock
+        held.in_stock, held.stock_version = in_stock, stock_version
+        return changed
 
     async def remove(self, product_id: str) -> None:
         self._entries.pop(product_id, None)
 
     async def documents(self) -> dict[str, SearchDocument]:
-        return {pid: e.document for pid, e in self._entries.items()}
+        return {pid: e.current() for pid, e in self._entries.items()}
 
     async def query(self, query: SearchQuery) -> SearchResult:
         words = query.words
@@ -106,7 +118,7 @@ class MemorySearchIndex:
                 continue
             if query.max_price is not None and document.price > query.max_price:
                 continue
-            if query.in_stock is not None and document.in_stock != query.in_stock:
+            if query.in_stock is not None and entry.in_stock != query.in_stock:
                 continue
             score = _score(entry, words)
             if score is None:
