@@ -453,3 +453,31 @@ async def test_one_handling_may_commit_several_times(store, clock):
 
     assert ("consumer", "m1") in store.inbox
     assert (next(iter(store.users)), next(iter(store.products))) == ("u1", "p1")
+
+
+class _Row:
+    """A plain class for public_state alone: its attributes are whatever a test sets."""
+
+
+def test_public_state_is_a_copy_without_the_transient_attributes():
+    from adapters.memory.repositories import public_state
+
+    row = _Row()
+    row.id, row.name, row._events = "r1", "Lamp", ["an event"]
+    state = public_state(row)
+    assert state == {"id": "r1", "name": "Lamp"}
+    state["name"] = "changed"
+    assert row.name == "Lamp"
+    assert row._events == ["an event"]
+
+
+def test_public_state_keeps_a_public_attribute_that_instances_met_before_lacked():
+    from adapters.memory.repositories import public_state
+
+    first = _Row()
+    first.id = "r1"
+    assert public_state(first) == {"id": "r1"}
+    later = _Row()
+    later.id, later.note, later._pending = "r2", "new", 1
+    assert public_state(later) == {"id": "r2", "note": "new"}
+    assert public_state(first) == {"id": "r1"}  # what the class's instances met is no default
