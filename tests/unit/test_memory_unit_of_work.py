@@ -480,4 +480,4 @@ def test_public_state_keeps_a_public_attribute_that_instances_met_before_lacked(
     later = _Row()
     later.id, later.note, later._pending = "r2", "new", 1
     assert public_state(later) == {"id": "r2", "note": "new"}
-    assert public_state(first) == {"id": "r1"}  # what the class's instances met is no default
+    assert public_state(first) == {"id": "r1"}

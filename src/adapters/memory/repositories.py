@@ -19,27 +19,9 @@ from commerce_core.payments.model import Payment
 T = TypeVar("T")
 
 
-# The public attribute names met so far, per class. Instances of a class share them, so the
-# keys of an object's attributes that need a look (transient ones, or a public one not met yet)
-# come out of one set difference, in C, instead of a test per key in Python.
-_PUBLIC_NAMES: dict[type, frozenset[str]] = {}
-_NO_NAMES: frozenset[str] = frozenset()
-
-
 def public_state(obj: object) -> dict[str, Any]:
     """The persisted attributes: everything but the transient ones (a leading underscore)."""
-    current = obj.__dict__
-    state = current.copy()
-    known = _PUBLIC_NAMES.get(type(obj), _NO_NAMES)
-    unknown = current.keys() - known
-    if unknown:
-        met = [key for key in unknown if key[0] != "_"]
-        for key in unknown:
-            if key[0] == "_":
-                del state[key]
-        if met:
-            _PUBLIC_NAMES[type(obj)] = known.union(met)
-    return state
+    return {k: v for k, v in obj.__dict__.items() if k[0] != "_"}
 
 
 def with_state(obj: T, state: dict[str, Any]) -> T:
