@@ -22,7 +22,11 @@ a checkout alone, cart filling excluded exactly rather than estimated by a third
 (The short run ends with LONG - SHORT carts still full and frees them at exit; that is a few
 hundred instructions a cart against a million and more a checkout.)
 
-String hashes and message ids are seeded, so two runs of the same code agree to within 0.1%.
+String hashes and message ids are seeded. The cyclic garbage collector is off for the sagas
+counted (``_collector_off``): where its full collections fall depends on every allocation before
+them, so with it on, two snapshots of the same code differed by up to 1%, as much as the changes
+being measured; with it off they agree to within about 0.3%. Its share of the time (8-11% in
+memory mode, which keeps every saga) is what ``test_saga_benchmark`` prints.
 Instructions are user-space only: time in system calls is not counted.
 ``python benchmarks/saga_instructions.py run N`` and ``... run-checkouts N CARTS`` are the
 programs that callgrind runs.
@@ -31,6 +35,7 @@ programs that callgrind runs.
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import random
 import re
@@ -38,6 +43,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from embedded_shop import CheckoutRun, SagaRun, loop_shop_open
@@ -51,7 +58,8 @@ def run(count: int) -> None:
     with loop_shop_open() as loop_shop:
         sagas = SagaRun(loop_shop, capacity=WARMUP + count)
         loop_shop.run(sagas.sagas(WARMUP))
-        loop_shop.run(sagas.sagas(count))
+        with _collector_off():
+            loop_shop.run(sagas.sagas(count))
 
 
 def run_checkouts(count: int, carts: int) -> None:
@@ -63,7 +71,18 @@ def run_checkouts(count: int, carts: int) -> None:
         loop_shop.run(checkouts.fill_carts(WARMUP))
         loop_shop.run(checkouts.checkouts(WARMUP))
         loop_shop.run(checkouts.fill_carts(carts))
-        loop_shop.run(checkouts.checkouts(count))
+        with _collector_off():
+            loop_shop.run(checkouts.checkouts(count))
+
+
+@contextmanager
+def _collector_off() -> Iterator[None]:
+    gc.collect()  # the same heap, collected, before the counted part of every run
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def instructions(program: list[str], workdir: Path) -> int:
