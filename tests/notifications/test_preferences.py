@@ -13,7 +13,7 @@ from commerce_core.notifications.commands import (
     SetNotificationPreferences,
 )
 from commerce_core.notifications.model import SEND_LEASE, Channel, Notification, NotificationStatus
-from commerce_core.notifications.preferences import NotificationPreferences
+from commerce_core.notifications.preferences import NotificationPreferences, recipients
 from commerce_core.shared.errors import InvalidInput, UserNotFound
 from entrypoints.embedded import Shop
 
@@ -50,6 +50,22 @@ async def test_without_a_choice_a_customer_gets_email_only(shop: Shop) -> None:
 
     assert preferences == NotificationPreferences(ana.id, frozenset({Channel.EMAIL}))
     assert [m.channel for m in recorder(shop).to(ana.email)] == ["email"]
+
+
+def test_recipients_without_a_stored_choice_are_those_of_the_default_preferences() -> None:
+    default = NotificationPreferences.default("u-1")
+    assert recipients(None, "ana@example.com") == recipients(default, "ana@example.com")
+    assert recipients(None, "ana@example.com") == [(Channel.EMAIL, "ana@example.com")]
+
+
+def test_recipients_of_a_choice_are_its_channels_in_order_with_their_addresses() -> None:
+    chosen = NotificationPreferences.choose(
+        "u-1", ["push", "sms", "email"], phone="+447700900123", push_token="device-1"
+    )
+    assert recipients(chosen, "ana@example.com") == [
+        (Channel.EMAIL, "ana@example.com"), (Channel.SMS, "+447700900123"),
+        (Channel.PUSH, "device-1"),
+    ]
 
 
 @pytest.mark.parametrize(

@@ -24,7 +24,7 @@ from commerce_core.notifications.ports import (
     Notifier,
     OutgoingMessage,
 )
-from commerce_core.notifications.preferences import NotificationPreferences
+from commerce_core.notifications.preferences import NotificationPreferences, recipients
 from commerce_core.notifications.templates import render
 from commerce_core.ordering.events import OrderCancelled, OrderConfirmed
 from commerce_core.shared.deadline import within
@@ -56,11 +56,10 @@ async def notify_customer(
         user = await uow.users.get(event.user_id)
         if user is None:
             return
-        preferences = preferences or NotificationPreferences.default(user.id)
         rendered = render(event, user.name)
         now = clock.now()
         messages: list[OutgoingMessage] = []
-        for channel in preferences.ordered_channels:
+        for channel, address in recipients(preferences, user.email):
             key = notification_id(rendered.template, channel, event.message_id)
             if await uow.notifications.get(key) is not None:
                 continue  # recorded by an earlier delivery: the retry worker owns it now
@@ -69,7 +68,7 @@ async def notify_customer(
                 user_id=user.id,
                 channel=channel,
                 template=rendered.template,
-                recipient=preferences.address(channel, user.email),
+                recipient=address,
                 subject=rendered.subject,
                 body=rendered.text_for(channel),
                 now=now,

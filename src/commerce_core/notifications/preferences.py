@@ -104,3 +104,14 @@ class NotificationPreferences:
         address = self.phone if channel is Channel.SMS else self.push_token
         assert address is not None  # the constructor refused a channel without its address
         return address
+
+
+def recipients(
+    preferences: NotificationPreferences | None, email: str
+) -> list[tuple[Channel, str]]:
+    """Each channel a notice goes to, with its address there. A customer who chose nothing
+    gets what ``NotificationPreferences.default`` gives, e-mail alone, without one being built
+    and checked for every notice."""
+    if preferences is None:
+        return [(Channel.EMAIL, email)]
+    return [(c, preferences.address(c, email)) for c in preferences.ordered_channels]
