@@ -44,12 +44,14 @@ def _welcome(event: UserRegistered, name: str) -> Rendered:
 
 
 def _confirmed(event: OrderConfirmed, name: str) -> Rendered:
+    # str() of the Decimal once: a format() of it parses a format spec each time.
+    paid = f"{event.total!s} {event.currency}"
     return Rendered(
         "order_confirmed",
         f"Order {event.order_id} confirmed",
-        f"Hello {name},\n\nwe received your payment of {event.total} {event.currency} "
+        f"Hello {name},\n\nwe received your payment of {paid} "
         f"and your order {event.order_id} is confirmed.\n",
-        f"Order {event.order_id} confirmed: {event.total} {event.currency} received.",
+        f"Order {event.order_id} confirmed: {paid} received.",
     )
 
 
