@@ -98,7 +98,7 @@ class RoundClock:
 
 
 def interpreter() -> str:
-    """What runs the benchmark: the figures move by a fifth between builds of one version (a
+    """What runs the benchmark: the figures move by a sixth between builds of one version (a
     ``python`` linked to a shared libpython, pyenv's default, is the slower)."""
     linked = "shared libpython" if _libpython_mapped() else "libpython linked in"
     return f"{platform.python_implementation()} {platform.python_version()} ({linked})"
