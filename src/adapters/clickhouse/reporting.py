@@ -108,8 +108,6 @@ def _chunks(items: Sequence[str], size: int = _LOOKUP_CHUNK) -> Iterable[tuple[s
         yield tuple(items[start : start + size])
 
 
-
-
 def _summed(table: str, key: str, *, by_bucket: bool = True) -> str:
     """Committed deltas of a daily figures table summed over the period, by (bucket, currency)
     or, with ``by_bucket=False``, by currency alone (``key`` is then a constant)."""

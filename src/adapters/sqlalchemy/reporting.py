@@ -435,8 +435,6 @@ def _summed(table: sa.Table, keys: list[Any], period: Any, date_from: date, date
     )
 
 
-
-
 async def _product_sums(conn: AsyncConnection, date_from: date, date_to: date) -> list[Any]:
     """Sums by product over the period: its whole months from the monthly rows, the days at its
     ends from the daily ones (the report merges a product's pieces)."""
