@@ -455,6 +455,56 @@ async def test_one_handling_may_commit_several_times(store, clock):
     assert (next(iter(store.users)), next(iter(store.products))) == ("u1", "p1")
 
 
+# -- reuse by a later handler call ---------------------------------------------------------------
+
+
+async def test_a_reset_unit_of_work_is_bound_to_no_message(store, clock):
+    uow = _uow(store)
+    uow.handling("consumer", "m1")
+    async with uow:
+        uow.users.add(_user(clock))
+        await uow.commit()
+    uow.collect_new_events()
+
+    assert uow.reset() is True
+    async with uow:  # no inbox check: the message that is in the inbox now is not its own
+        uow.products.add(_product(clock))
+        await uow.commit()
+
+    assert store.inbox == {("consumer", "m1")}
+    assert "p1" in store.products
+
+
+async def test_a_unit_of_work_with_uncollected_events_is_not_reset(store, clock):
+    uow = _uow(store)
+    async with uow:
+        uow.users.add(_user(clock))
+        await uow.commit()
+
+    assert uow.reset() is False
+    assert [type(e) for e in uow.collect_new_events()] == [UserRegistered]
+    assert uow.reset() is True
+
+
+async def test_a_reused_unit_of_work_reads_afresh_and_writes_only_its_own_changes(store, clock):
+    await _seed(store, _product(clock), _user(clock))
+    uow = _uow(store)
+    async with uow:
+        earlier = await uow.products.get("p1")
+        await uow.users.get("u1")
+        await uow.commit()
+    uow.reset()
+
+    earlier.update(now=clock.now(), name="Changed after its transaction")
+    async with uow:  # the same two repositories, used in the other order
+        (await uow.users.get("u1")).promote_to_admin()
+        assert (await uow.products.get("p1")).name == "Lamp"  # read afresh, not the old copy
+        await uow.commit()
+
+    assert store.products["p1"].name == "Lamp"
+    assert store.users["u1"].role is Role.ADMIN
+
+
 class _Row:
     """A plain class for public_state alone: its attributes are whatever a test sets."""
 

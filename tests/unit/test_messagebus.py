@@ -1,3 +1,5 @@
+import asyncio
+
 import pytest
 from attrs import frozen
 
@@ -47,8 +49,9 @@ class Harness:
         self.fail_next: dict[str, list[Exception]] = {}
         self.race_next_rename = False  # another transaction renames the lamp mid-handler
         self.extra_event_handlers = bus_options.pop("event_handlers", {})
+        self.units_made = 0
         self.bus = MessageBus(
-            uow_factory=lambda: MemoryUnitOfWork(self.store),
+            uow_factory=self._new_unit_of_work,
             command_handlers={CreateLamp: self.create_lamp, RenameLamp: self.rename_lamp},
             event_handlers={
                 ProductCreated: [self.mark_created, self.count_created],
@@ -58,6 +61,10 @@ class Harness:
             outbox=self.outbox,
             **bus_options,
         )
+
+    def _new_unit_of_work(self) -> MemoryUnitOfWork:
+        self.units_made += 1
+        return MemoryUnitOfWork(self.store)
 
     def _maybe_fail(self, name: str) -> None:
         self.calls.append(name)
@@ -321,3 +328,70 @@ def test_handlers_of_names_the_consumers(harness):
 
     assert [c.rsplit(".", 1)[-1] for c in consumers] == ["mark_created", "count_created"]
     assert harness.bus.handlers_of(Pinged) == []
+
+
+# -- units of work reused --------------------------------------------------------------------
+
+
+async def test_handler_calls_one_after_another_share_one_unit_of_work(harness):
+    await harness.bus.handle(CreateLamp("p1"))  # the command, then mark_created
+    await harness.bus.handle(RenameLamp("p1", "!"))
+
+    assert harness.units_made == 1
+    assert (harness.product().name, harness.product().description) == ("Lamp!", "*")
+
+
+async def test_a_command_after_a_refused_redelivery_commits_without_the_events_inbox_row(harness):
+    seen: list[Event] = []
+    harness.bus.observe(seen.append)
+    await harness.bus.handle(CreateLamp("p1"))
+    [created] = [e for e in seen if isinstance(e, ProductCreated)]
+    await harness.bus.dispatch([created])  # mark_created's unit of work is refused on entry
+    inbox = set(harness.store.inbox)
+
+    assert await harness.bus.handle(RenameLamp("p1", "!")) == "Lamp!"
+
+    assert harness.store.inbox == inbox  # a command records no message
+    assert harness.units_made == 1
+
+
+async def test_a_unit_of_work_whose_handler_failed_is_not_reused(harness):
+    harness.fail_next["mark_created"] = [RuntimeError("down")]
+    await harness.bus.handle(CreateLamp("p1"))  # the command's unit of work, then a failure
+    assert harness.units_made == 1
+
+    await harness.bus.handle(RenameLamp("p1", "!"))
+
+    assert harness.units_made == 2
+    assert harness.product().name == "Lamp!"
+
+
+async def test_handler_calls_in_flight_together_each_have_a_unit_of_work_of_their_own(harness):
+    await harness.bus.handle(CreateLamp("p1"))
+    in_use: set[int] = set()
+    overlapped = []
+    gate = asyncio.Event()
+
+    async def slow_rename(command: RenameLamp, uow, clock) -> str:
+        in_use.add(id(uow))
+        overlapped.append(len(in_use))
+        async with uow:
+            product = await uow.products.get(command.product_id)
+            await gate.wait()  # both calls are inside their transactions here
+            product.update(now=clock.now(), name=product.name + command.name)
+            await uow.commit()
+        in_use.discard(id(uow))
+        return product.name
+
+    bus = MessageBus(
+        uow_factory=harness._new_unit_of_work, command_handlers={RenameLamp: slow_rename},
+        event_handlers={}, dependencies={"clock": harness.clock},
+    )
+    renames = asyncio.gather(*(bus.handle(RenameLamp("p1", n)) for n in ("1", "2")))
+    await asyncio.sleep(0)
+    gate.set()
+
+    # The second commit finds the lamp changed, and its retry starts from the stored state.
+    assert sorted(await renames) == ["Lamp1", "Lamp12"]
+    assert max(overlapped) == 2
+    assert harness.product().name == "Lamp12"

@@ -75,7 +75,9 @@ class _Repository(Generic[T]):
 
     table: str
 
-    def __init__(self, store: MemoryStore, handed_out: list[Any]) -> None:
+    def __init__(
+        self, store: MemoryStore, handed_out: list[Any], in_use: list[_Repository[Any]]
+    ) -> None:
         self._store = store
         self._rows: dict[str, Any] = getattr(store, self.table)  # store.table, one call less
         # The unit of work's list of what its repositories hand out, in that order (its events
@@ -83,6 +85,10 @@ class _Repository(Generic[T]):
         # points back at the unit of work, so it and its repositories form no reference cycle
         # and are freed when the handler returns rather than by the cyclic garbage collector.
         self._handed_out = handed_out
+        # The unit of work's list of the repositories its transaction has used: a repository
+        # joins it with its first aggregate (``_seen`` was empty), so a commit checks, and a new
+        # transaction forgets, only these, however many repositories a reused unit of work has.
+        self._in_use = in_use
         self._seen: dict[str, T] = {}
         self._loaded: dict[str, dict[str, Any]] = {}
 
@@ -96,6 +102,8 @@ class _Repository(Generic[T]):
 
     def add(self, aggregate: T) -> None:
         key = self._key(aggregate)
+        if not self._seen:
+            self._in_use.append(self)
         self._seen[key] = aggregate
         self._loaded.pop(key, None)  # a new row, even where one was read under its key
         self._handed_out.append(aggregate)
@@ -116,6 +124,8 @@ class _Repository(Generic[T]):
         state = stored.__dict__
         copy: T = object.__new__(type(stored))  # with_state(), inlined on this hot path
         copy.__dict__ = state.copy()
+        if not self._seen:
+            self._in_use.append(self)
         self._seen[key] = copy
         self._loaded[key] = state
         self._handed_out.append(copy)

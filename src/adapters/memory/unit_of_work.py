@@ -52,10 +52,9 @@ _Write = tuple[_Repository[Any], str, Any, dict[str, Any] | None, dict[str, Any]
 
 
 class _OnFirstUse(Generic[R]):
-    """A repository of the unit of work, made the first time its handler asks for it: a handler
-    touches two or three of the ten, and a unit of work is made for every handler call. A
-    descriptor rather than ``__getattr__``, which runs only after the failed lookup has raised
-    an AttributeError: a cost paid on every first use, about fourteen per saga."""
+    """A repository of the unit of work, made the first time it is asked for: a handler touches
+    two or three of the ten. A descriptor rather than ``__getattr__``, which runs only after the
+    failed lookup has raised an AttributeError, a cost paid on every first use."""
 
     def __init__(self, repository_type: type[R]) -> None:
         self._type = repository_type
@@ -73,11 +72,10 @@ class _OnFirstUse(Generic[R]):
     def __get__(self, uow: MemoryUnitOfWork | None, owner: type) -> R | _OnFirstUse[R]:
         if uow is None:
             return self
-        repository = self._type(uow._store, uow._seen)
+        repository = self._type(uow._store, uow._seen, uow._in_use)
         # From now on the instance's own attribute answers (this descriptor has no __set__).
         # setattr rather than uow.__dict__[...], which would build the instance's dict.
         setattr(uow, self._name, repository)
-        uow._repositories.append(repository)
         return repository
 
 
@@ -96,7 +94,8 @@ class MemoryUnitOfWork(UnitOfWorkBase):
     def __init__(self, store: MemoryStore) -> None:
         super().__init__()
         self._store = store
-        self._repositories: list[_Repository[Any]] = []
+        # The repositories the current transaction has used (see _Repository._in_use).
+        self._in_use: list[_Repository[Any]] = []
 
     # The protocol of UnitOfWorkBase, in its order and with its rules (_message_to_check,
     # _message_to_record, ...), but with the storage steps as plain calls: none of them would
@@ -105,7 +104,7 @@ class MemoryUnitOfWork(UnitOfWorkBase):
 
     async def __aenter__(self) -> Self:
         self._start()
-        if self._repositories:  # none on a first entry: they are made on first use
+        if self._in_use:  # the copies of a transaction that committed
             self._forget()
         message = self._message_to_check()
         if message is not None and message in self._store.inbox:
@@ -118,7 +117,7 @@ class MemoryUnitOfWork(UnitOfWorkBase):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if not self._committed and self._repositories:
+        if not self._committed and self._in_use:
             self._forget()  # nothing reached the store: forget the copies
         self._seen.clear()
 
@@ -134,9 +133,24 @@ class MemoryUnitOfWork(UnitOfWorkBase):
     async def rollback(self) -> None:
         self._forget()
 
+    def reset(self) -> bool:
+        """Reusable: the bus hands it to a later handler call, which spares building a unit of
+        work and its repositories again (a dozen of each per saga). Each transaction starts from
+        nothing anyway (``__aenter__`` forgets the last one's copies), so only the message binding
+        goes here, and any copies left."""
+        if self._committed_events:
+            return False  # events nobody collected: not finished with
+        self._message = None
+        self._inbox_checked = self._inbox_written = False
+        if self._in_use:
+            self._forget()
+        self._seen.clear()
+        return True
+
     def _forget(self) -> None:
-        for repository in self._repositories:
+        for repository in self._in_use:
             repository.forget()
+        self._in_use.clear()
 
     def _check(self) -> tuple[list[_Write], list[_Write]]:
         """The writes this commit makes (rows, then stock), each checked as the SQL statements
@@ -144,7 +158,7 @@ class MemoryUnitOfWork(UnitOfWorkBase):
         writes: list[_Write] = []
         stock_writes: list[_Write] = []
         stock_figures: list[tuple[Stock, tuple[int, int, int]]] = []
-        for repository in self._repositories:
+        for repository in self._in_use:
             loaded = repository._loaded
             for key, aggregate in repository._seen.items():
                 snapshot = loaded.get(key)
@@ -255,5 +269,5 @@ class MemoryUnitOfWork(UnitOfWorkBase):
             store.order_ids_by_user[aggregate.user_id].append(aggregate.id)
 
     def __iter__(self) -> Iterator[Any]:  # pragma: no cover - debugging aid
-        for repository in self._repositories:
+        for repository in self._in_use:
             yield from repository._seen.values()

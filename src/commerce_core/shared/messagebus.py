@@ -1,10 +1,11 @@
 """The message bus: one handler per command or query, any number per event.
 
 Handlers are plain async functions whose keyword parameters name their dependencies; the bus binds
-them once at start (``uow`` is a fresh unit of work per call). Events that a commit produced are
-dispatched after it; each event handler runs in its own unit of work bound to the message, so the
-inbox makes a second delivery a no-op. A handler that loses an optimistic-concurrency race is
-retried with fresh state.
+them once at start. ``uow`` is the call's own unit of work: a new one, or one that an earlier call
+finished with and ``reset`` (a handler must not keep it past its return). Events that a commit
+produced are dispatched after it; each event handler runs in its own unit of work bound to the
+message, so the inbox makes a second delivery a no-op. A handler that loses an
+optimistic-concurrency race is retried with fresh state.
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[..., Awaitable[Any]]
 Observer = Callable[[Event], None]
+# Reusable units of work kept for later handler calls: enough for many concurrent sagas, and a
+# bound on what a burst of them leaves behind.
+MAX_SPARE_UNITS = 64
 
 
 class Outbox(Protocol):
@@ -84,6 +88,7 @@ class MessageBus:
         self.dispatch_inline = dispatch_inline
         self._max_attempts = max_attempts
         self._observers: list[Observer] = []
+        self._spare_units: list[UnitOfWork] = []
 
     # -- public ------------------------------------------------------------------------------
 
@@ -92,13 +97,19 @@ class MessageBus:
         bound = self._commands.get(type(message))
         if bound is None:
             raise UnknownMessage(type(message).__name__)
-        uow = self._uow_factory()
+        uow = self._unit_of_work()
         try:
-            return await self._with_retries(bound, message, uow)
-        finally:
+            result = await self._with_retries(bound, message, uow)
+        except BaseException:
             # Even a handler that failed after a commit raised events that must flow.
             if self.dispatch_inline:
                 await self.dispatch(uow.collect_new_events())
+            raise
+        events = uow.collect_new_events()
+        self._finished_with(uow)
+        if self.dispatch_inline:
+            await self.dispatch(events)
+        return result
 
     async def dispatch(self, events: Iterable[Event]) -> None:
         """Delivers events and the events their handlers raise, breadth first."""
@@ -118,16 +129,18 @@ class MessageBus:
         them succeeded (a failed one leaves the event in the outbox for the relay)."""
         raised: list[Event] = []
         ok = True
+        spares = self._spare_units
         for bound in self._events.get(type(event), ()):
             uow: UnitOfWork | None = None
             if bound.needs_uow:
-                uow = self._uow_factory()
+                uow = spares.pop() if spares else self._uow_factory()  # _unit_of_work(), inlined
                 uow.handling(bound.consumer, event.message_id)
                 first = bound.fn(event, uow=uow, **bound.static)
             else:
                 # No unit of work, hence no inbox row and no events: such a handler is
                 # idempotent by its own means (its docstring says how); only the retries apply.
                 first = bound.fn(event, **bound.static)
+            failed = False
             try:
                 try:
                     # The first attempt made and awaited here, without a frame around it (not
@@ -138,11 +151,13 @@ class MessageBus:
             except AlreadyProcessed:
                 pass
             except Exception:
-                ok = False
+                ok, failed = False, True
                 log.exception("%s failed on %s %s", bound.consumer, type(event).__name__,
                               event.message_id)
             if uow is not None:
                 raised.extend(uow.collect_new_events())
+                if not failed:
+                    self._finished_with(uow)
         for observer in self._observers:
             observer(event)
         return raised, ok
@@ -154,11 +169,13 @@ class MessageBus:
         bound = next((b for b in self._events.get(type(event), ()) if b.consumer == consumer), None)
         if bound is None:
             raise UnknownMessage(f"{consumer} does not consume {type(event).__name__}")
-        uow = self._uow_factory()
+        uow = self._unit_of_work()
         uow.handling(consumer, event.message_id)
         with contextlib.suppress(AlreadyProcessed):
             await self._with_retries(bound, event, uow)
-        return uow.collect_new_events()
+        raised = uow.collect_new_events()
+        self._finished_with(uow)
+        return raised
 
     def observe(self, observer: Observer) -> Callable[[], None]:
         """Calls ``observer`` with every event delivered in this process; returns an unsubscribe."""
@@ -169,6 +186,16 @@ class MessageBus:
         return [b.consumer for b in self._events.get(event_type, ())]
 
     # -- internals ---------------------------------------------------------------------------
+
+    def _unit_of_work(self) -> UnitOfWork:
+        spares = self._spare_units
+        return spares.pop() if spares else self._uow_factory()
+
+    def _finished_with(self, uow: UnitOfWork) -> None:
+        """Keeps a reusable unit of work, its call over and its events collected, for a later
+        call. Not one whose call failed: building a new one is cheap next to a failure."""
+        if len(self._spare_units) < MAX_SPARE_UNITS and uow.reset():
+            self._spare_units.append(uow)
 
     @staticmethod
     def _call(bound: _Bound, message: object, uow: UnitOfWork | None) -> Awaitable[Any]:

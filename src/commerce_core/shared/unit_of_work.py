@@ -68,6 +68,12 @@ class UnitOfWork(Protocol):
 
     def collect_new_events(self) -> list[Event]: ...
 
+    def reset(self) -> bool:
+        """Readies the unit of work, its handler call over and its events collected, for another
+        call, as if new: no message bound, nothing seen. False when it cannot be reused; the bus
+        keeps those that can for its next calls instead of building new ones."""
+        ...
+
     def track(self, aggregate: Aggregate) -> None:
         """Collects the aggregate's events at commit; repositories do it for what they load
         and add, so only an aggregate stored elsewhere (a cart) is tracked by hand."""
@@ -162,6 +168,9 @@ class UnitOfWorkBase:
     def collect_new_events(self) -> list[Event]:
         events, self._committed_events = self._committed_events, []
         return events
+
+    def reset(self) -> bool:
+        return False  # an adapter whose units of work can be reused says so
 
     # -- the rules of the protocol, shared by adapters whose steps never suspend ----------------
     # (the in-memory unit of work runs its steps as plain calls, in this same order)
