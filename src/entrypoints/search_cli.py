@@ -130,7 +130,7 @@ async def _verify(container: Any) -> tuple[list[str], list[str]]:
                 document = held.get(product.id)
                 if document is None:
                     missing.append(product.id)
-                elif document != SearchDocument.from_product(product):
+                elif not document.shows(product):
                     stale.append(product.id)
         stale.extend(sorted(set(held) - active))  # gone or inactive, yet still found
         return missing, stale

@@ -1,6 +1,7 @@
 from datetime import timedelta
 from decimal import Decimal
 
+import attrs
 import pytest
 from factories import EventLog, a_product, product_now
 
@@ -14,6 +15,7 @@ from commerce_core.catalog.commands import (
 )
 from commerce_core.catalog.events import ProductCreated, ProductUpdated
 from commerce_core.catalog.model import Product
+from commerce_core.catalog.search import SearchDocument
 from commerce_core.shared.errors import (
     DuplicateSku,
     InvalidInput,
@@ -231,12 +233,42 @@ def test_apply_stock_ignores_an_older_or_equal_stock_version(older_or_same):
     assert (product.stock_available, product.stock_version) == (5, 3)
 
 
+def test_apply_stock_skips_the_next_version_with_the_same_figure_and_still_refuses_older():
+    product = _product(stock_version=3)
+
+    assert not product.apply_stock(5, 4)
+    assert (product.stock_available, product.stock_version) == (5, 3)
+    assert not product.apply_stock(99, 3)  # older than what is held: refused as before
+    assert product.apply_stock(6, 5)
+    assert (product.stock_available, product.stock_version) == (6, 5)
+
+
+def test_apply_stock_takes_a_later_version_with_the_same_figure():
+    # Versions 4 and 5 may differ from the figure held; taking 5 refuses a late 4.
+    product = _product(stock_version=3)
+
+    assert product.apply_stock(5, 5)
+    assert (product.stock_available, product.stock_version) == (5, 5)
+    assert not product.apply_stock(9, 4)
+
+
+def test_a_search_document_shows_its_product_whatever_its_stock_version():
+    product = _product(stock_version=3)
+    document = SearchDocument.from_product(product)
+
+    assert attrs.evolve(document, stock_version=4).shows(product)
+    assert not attrs.evolve(document, name="Old").shows(product)
+    assert not attrs.evolve(document, in_stock=False).shows(product)
+
+
 async def test_the_catalog_shows_the_inventorys_available_figure(shop):
     product = await shop.handle(_create(stock=3))
 
     stored = await product_now(shop, product.id)
     assert stored.stock_available == 3
-    assert stored.stock_version == 1
+    # The product was created with the opening figure: the stock's first update (version 1)
+    # brings the same one, and is skipped.
+    assert (stored.stock_version, stored.version) == (0, 1)
 
 
 # -- listing and search ------------------------------------------------------------------------

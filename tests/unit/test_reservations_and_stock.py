@@ -324,6 +324,22 @@ async def test_stock_updated_keeps_the_catalog_figure_in_sync(shop):
     assert (updates[-1].on_hand, updates[-1].reserved) == (15, 3)
 
 
+async def test_a_confirmed_order_writes_the_catalogs_product_once(shop):
+    customer = await a_customer(shop)
+    product = await a_product(shop, stock=10)
+    log = EventLog(shop)
+    version_before = (await product_now(shop, product.id)).version
+
+    await place_order(shop, customer, [(product, 3)])
+
+    reserved, committed = log.of(StockUpdated)
+    assert (reserved.available, committed.available) == (7, 7)
+    mirrored = await product_now(shop, product.id)
+    # The commit's update carries the figure the reservation's left: nothing to write.
+    assert (mirrored.stock_available, mirrored.stock_version) == (7, reserved.stock_version)
+    assert mirrored.version == version_before + 1
+
+
 async def test_a_late_stock_updated_does_not_overwrite_a_newer_figure(shop, clock):
     product = await a_product(shop, stock=10)
     log = EventLog(shop)

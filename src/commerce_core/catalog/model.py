@@ -143,8 +143,19 @@ class Product(Aggregate):
             self.update(now=now, active=False)
 
     def apply_stock(self, available: int, stock_version: int) -> bool:
-        """Mirrors the inventory's figure; returns False for an update older than the one held."""
-        if stock_version <= self.stock_version:
+        """Mirrors the inventory's figure; returns False when that changes nothing: an update
+        older than the one held, or the very next version with the figure held.
+
+        Every confirmed order brings the latter (committing its reservation moves ``on_hand``
+        and ``reserved`` alike), and skipping it spares a write of the product per order. The
+        figure held is right for that version too; updates older than the version held are
+        still refused, and no other update has the skipped version, so no stale figure can come
+        in between. (A later version with the same figure is taken: one in between may differ.)
+        """
+        held = self.stock_version
+        if stock_version <= held or (
+            stock_version == held + 1 and available == self.stock_available
+        ):
             return False
         self.stock_available = available
         self.stock_version = stock_version

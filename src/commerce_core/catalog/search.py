@@ -16,6 +16,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
+import attrs
 from attrs import field, frozen
 
 from commerce_core.catalog.model import Product
@@ -86,6 +87,13 @@ class SearchDocument:
             created_at=product.created_at,
             stock_version=product.stock_version,
         )
+
+    def shows(self, product: Product) -> bool:
+        """Whether this document is what the index should hold of ``product``. The stock
+        versions may differ: they only order updates, and the catalog skips an update that
+        brings the figure it holds again (``Product.apply_stock``), which the index may take."""
+        expected = SearchDocument.from_product(product)
+        return self == attrs.evolve(expected, stock_version=self.stock_version)
 
 
 @frozen(kw_only=True)
