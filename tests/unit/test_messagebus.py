@@ -72,7 +72,7 @@ class Harness:
         if failures:
             raise failures.pop(0)
 
-    # Handlers are looked up by keyword parameter name: ``uow`` and ``clock``.
+    # The bus passes what the parameters name, in order: the message, ``uow``, ``clock``.
     async def create_lamp(self, command: CreateLamp, uow, clock) -> str:
         self._maybe_fail("create_lamp")
         async with uow:
@@ -321,6 +321,20 @@ def test_a_handler_whose_dependency_is_missing_is_refused_at_construction():
     with pytest.raises(TypeError, match="gateway"):
         MessageBus(uow_factory=lambda: None, command_handlers={CreateLamp: needs_gateway},
                    event_handlers={}, dependencies={})
+
+
+@pytest.mark.parametrize("signature", ["uow_after_a_dependency", "keyword_only"])
+def test_a_handler_the_bus_cannot_call_by_position_is_refused_at_construction(signature):
+    async def uow_after_a_dependency(command: CreateLamp, clock, uow) -> None:
+        return None
+
+    async def keyword_only(command: CreateLamp, *, clock) -> None:
+        return None
+
+    handler = {"uow_after_a_dependency": uow_after_a_dependency, "keyword_only": keyword_only}
+    with pytest.raises(TypeError, match="plain parameters"):
+        MessageBus(uow_factory=lambda: None, command_handlers={CreateLamp: handler[signature]},
+                   event_handlers={}, dependencies={"clock": ManualClock()})
 
 
 def test_handlers_of_names_the_consumers(harness):

@@ -149,7 +149,8 @@ class MemoryUnitOfWork(UnitOfWorkBase):
 
     def _forget(self) -> None:
         for repository in self._in_use:
-            repository.forget()
+            repository._seen.clear()  # repository.forget(), inlined: twice a handler call
+            repository._loaded.clear()
         self._in_use.clear()
 
     def _check(self) -> tuple[list[_Write], list[_Write]]:

@@ -1,7 +1,7 @@
 """The message bus: one handler per command or query, any number per event.
 
-Handlers are plain async functions whose keyword parameters name their dependencies; the bus binds
-them once at start. ``uow`` is the call's own unit of work: a new one, or one that an earlier call
+Handlers are plain async functions whose parameters name their dependencies; the bus binds them
+once at start. ``uow`` is the call's own unit of work: a new one, or one that an earlier call
 finished with and ``reset`` (a handler must not keep it past its return). Events that a commit
 produced are dispatched after it; each event handler runs in its own unit of work bound to the
 message, so the inbox makes a second delivery a no-op. A handler that loses an
@@ -52,18 +52,28 @@ class UnknownMessage(LookupError):
 
 
 class _Bound:
-    """A handler with its dependencies resolved; ``uow`` comes fresh from the factory."""
+    """A handler with its dependencies resolved, called as ``fn(message, uow, *args)`` (without
+    ``uow`` when it names none): by position, which spares a dictionary of keywords and their
+    matching by name on each of the dozen and more calls of a saga."""
 
-    __slots__ = ("consumer", "fn", "needs_uow", "static")
+    __slots__ = ("args", "consumer", "fn", "needs_uow")
 
     def __init__(self, fn: Handler, dependencies: Mapping[str, Any]) -> None:
-        params = list(inspect.signature(fn).parameters)[1:]
+        signature = list(inspect.signature(fn).parameters.values())[1:]
+        params = [p.name for p in signature]
         missing = [p for p in params if p != "uow" and p not in dependencies]
         if missing:
             raise TypeError(f"{fn.__qualname__} needs {missing}, which the bus was not given")
+        if "uow" in params[1:] or any(
+            p.kind is not inspect.Parameter.POSITIONAL_OR_KEYWORD for p in signature
+        ):
+            raise TypeError(
+                f"{fn.__qualname__}: after the message a handler takes ``uow`` (if it needs one),"
+                " then its dependencies, all as plain parameters"
+            )
         self.fn = fn
-        self.needs_uow = "uow" in params
-        self.static = {p: dependencies[p] for p in params if p != "uow"}
+        self.needs_uow = params[:1] == ["uow"]
+        self.args = tuple(dependencies[p] for p in params if p != "uow")
         self.consumer = f"{fn.__module__.removeprefix('commerce_core.')}.{fn.__qualname__}"
 
 
@@ -135,11 +145,11 @@ class MessageBus:
             if bound.needs_uow:
                 uow = spares.pop() if spares else self._uow_factory()  # _unit_of_work(), inlined
                 uow.handling(bound.consumer, event.message_id)
-                first = bound.fn(event, uow=uow, **bound.static)
+                first = bound.fn(event, uow, *bound.args)
             else:
                 # No unit of work, hence no inbox row and no events: such a handler is
                 # idempotent by its own means (its docstring says how); only the retries apply.
-                first = bound.fn(event, **bound.static)
+                first = bound.fn(event, *bound.args)
             failed = False
             try:
                 try:
@@ -156,8 +166,8 @@ class MessageBus:
                               event.message_id)
             if uow is not None:
                 raised.extend(uow.collect_new_events())
-                if not failed:
-                    self._finished_with(uow)
+                if not failed and len(spares) < MAX_SPARE_UNITS and uow.reset():
+                    spares.append(uow)  # _finished_with(), inlined
         for observer in self._observers:
             observer(event)
         return raised, ok
@@ -200,8 +210,8 @@ class MessageBus:
     @staticmethod
     def _call(bound: _Bound, message: object, uow: UnitOfWork | None) -> Awaitable[Any]:
         if bound.needs_uow:
-            return bound.fn(message, uow=uow, **bound.static)
-        return bound.fn(message, **bound.static)
+            return bound.fn(message, uow, *bound.args)
+        return bound.fn(message, *bound.args)
 
     async def _with_retries(self, bound: _Bound, message: object, uow: UnitOfWork) -> Any:
         try:
