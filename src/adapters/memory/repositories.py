@@ -92,11 +92,6 @@ class _Repository(Generic[T]):
         self._seen: dict[str, T] = {}
         self._loaded: dict[str, dict[str, Any]] = {}
 
-    def forget(self) -> None:
-        """Drops the transaction's copies: the next one starts afresh."""
-        self._seen.clear()
-        self._loaded.clear()
-
     def _key(self, aggregate: T) -> str:
         raise NotImplementedError
 

@@ -148,8 +148,9 @@ class MemoryUnitOfWork(UnitOfWorkBase):
         return True
 
     def _forget(self) -> None:
+        """Drops the transaction's copies: the next one starts afresh."""
         for repository in self._in_use:
-            repository._seen.clear()  # repository.forget(), inlined: twice a handler call
+            repository._seen.clear()
             repository._loaded.clear()
         self._in_use.clear()
 
