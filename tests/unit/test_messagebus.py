@@ -369,6 +369,26 @@ async def test_a_command_after_a_refused_redelivery_commits_without_the_events_i
     assert harness.units_made == 1
 
 
+async def test_a_unit_of_work_that_declines_reset_is_built_anew_for_every_call(harness):
+    class NotReusable(MemoryUnitOfWork):  # as the SQL unit of work, which keeps the base's reset
+        def reset(self) -> bool:
+            return False
+
+    made: list[MemoryUnitOfWork] = []
+    bus = MessageBus(
+        uow_factory=lambda: made.append(NotReusable(harness.store)) or made[-1],
+        command_handlers={CreateLamp: harness.create_lamp, RenameLamp: harness.rename_lamp},
+        event_handlers={ProductCreated: [harness.mark_created]},
+        dependencies={"clock": harness.clock},
+    )
+
+    await bus.handle(CreateLamp("p1"))  # the command, then mark_created
+    await bus.handle(RenameLamp("p1", "!"))
+
+    assert len(made) == len({id(u) for u in made}) == 3
+    assert (harness.product().name, harness.product().description) == ("Lamp!", "*")
+
+
 async def test_a_unit_of_work_whose_handler_failed_is_not_reused(harness):
     harness.fail_next["mark_created"] = [RuntimeError("down")]
     await harness.bus.handle(CreateLamp("p1"))  # the command's unit of work, then a failure
