@@ -108,18 +108,18 @@ class MessageBus:
         if bound is None:
             raise UnknownMessage(type(message).__name__)
         uow = self._unit_of_work()
+        succeeded = False
         try:
             result = await self._with_retries(bound, message, uow)
-        except BaseException:
+            succeeded = True
+            return result
+        finally:
             # Even a handler that failed after a commit raised events that must flow.
+            events = uow.collect_new_events()
+            if succeeded:
+                self._finished_with(uow)
             if self.dispatch_inline:
-                await self.dispatch(uow.collect_new_events())
-            raise
-        events = uow.collect_new_events()
-        self._finished_with(uow)
-        if self.dispatch_inline:
-            await self.dispatch(events)
-        return result
+                await self.dispatch(events)
 
     async def dispatch(self, events: Iterable[Event]) -> None:
         """Delivers events and the events their handlers raise, breadth first."""
