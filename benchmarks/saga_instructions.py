@@ -25,8 +25,9 @@ hundred instructions a cart against a million and more a checkout.)
 String hashes and message ids are seeded. The cyclic garbage collector is off for the sagas
 counted (``_collector_off``): where its full collections fall depends on every allocation before
 them, so with it on, two snapshots of the same code differed by up to 1%, as much as the changes
-being measured; with it off they agree to within about 0.3%. Its share of the time (8-11% in
-memory mode, which keeps every saga) is what ``test_saga_benchmark`` prints.
+being measured; with it off they agree to within about 0.3%. Its share of the time (a tenth to
+a quarter by interpreter, in memory mode, which keeps every saga) is what ``test_saga_benchmark``
+prints.
 Instructions are user-space only: time in system calls is not counted.
 ``python benchmarks/saga_instructions.py run N`` and ``... run-checkouts N CARTS`` are the
 programs that callgrind runs.
